@@ -1,0 +1,94 @@
+/* gateway — the one object the loop thread owns: every port, the store,
+ * the MQTT bridge, timers and signals. Passed explicitly; never global. */
+#ifndef MQTTTY_GATEWAY_H
+#define MQTTTY_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "options.h"
+#include "port.h"
+#include "frame.h"
+#include "topic.h"
+
+struct store;
+struct mqtt_bridge;
+struct osdep_watch;
+
+#define TXQ_LIMIT (1024 * 1024)    /* bytes per port awaiting the broker */
+#define TX_WINDOW 64               /* messages per port handed to Paho at once */
+#define RX_LIMIT (256 * 1024)      /* bytes per port awaiting the application */
+
+struct txmsg {
+	struct txmsg *next;
+	uint64_t seq;
+	bool sent, acked;
+	size_t len;
+	uint8_t data[];
+};
+
+/* The gateway's side of one port: config, backend, tx queue, state. */
+struct gw_port {
+	struct gateway *gw;
+	uint32_t slot;                 /* index in gw->slots, for publish ids */
+	struct port_config cfg;
+	struct port *be;               /* backend, NULL while disabled/failed */
+	struct framer framer;
+	uv_timer_t frame_timer;
+	char topic_tx[TOPIC_MAX], topic_state[TOPIC_MAX];
+	char topic_rx[TOPIC_MAX], topic_set[TOPIC_MAX];
+	struct txmsg *txq_head, **txq_tail;
+	size_t txq_bytes, inflight;
+	bool paused;
+	struct port_state published;   /* last state sent */
+	bool have_published;
+	uint64_t counters_seen;        /* tx+rx+dropped at last publish */
+	bool closing;
+};
+
+struct gateway {
+	uv_loop_t *loop;
+	struct options *opt;           /* borrowed */
+	struct store *store;
+	struct mqtt_bridge *mqtt;
+	struct osdep_watch *watch;
+	struct port_env env;
+	struct gw_port **ports;        /* sorted by name */
+	size_t nports, cap;
+	struct gw_port **slots;        /* by slot; NULL = free */
+	size_t nslots;
+	uint64_t seq;                  /* publish sequence, gateway-wide */
+	uv_signal_t sigint, sigterm;
+	uv_timer_t state_timer, stop_timer;
+	bool state_timer_on;
+	int stop_phase;
+	uint64_t stop_started;
+	char topic_status[TOPIC_MAX], topic_ports[TOPIC_MAX];
+	void *web;                     /* web server, NULL when --http off */
+	int exit_code;
+};
+
+/* Run the gateway until SIGINT/SIGTERM. Returns the exit status. */
+int gateway_run(struct options *opt);
+
+/* port_mgr.c */
+struct gw_port *gw_port_find(struct gateway *gw, const char *name);
+/* Create from a checked config (persisting is the caller's business). */
+int gw_port_add(struct gateway *gw, const struct port_config *cfg, char *err, size_t errlen);
+/* Replace the config of a port live. */
+int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_config *cfg,
+		   char *err, size_t errlen);
+void gw_port_remove(struct gateway *gw, struct gw_port *gp);
+void gw_port_publish_state(struct gw_port *gp);
+void gw_port_on_connected(struct gw_port *gp);
+void gw_port_on_lost(struct gw_port *gp);
+void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
+void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n);
+void gw_port_flush(struct gw_port *gp);
+json_t *gw_port_to_json(const struct gw_port *gp, bool with_state);
+void gw_publish_ports(struct gateway *gw);
+void gw_state_timer_kick(struct gateway *gw);
+uint64_t gw_now_ms(struct gateway *gw);
+
+#endif

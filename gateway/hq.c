@@ -1,0 +1,90 @@
+/* hq — mutex-protected singly linked FIFO. */
+#include "hq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int hq_init(struct hq *q, size_t limit)
+{
+	memset(q, 0, sizeof(*q));
+	q->tail = &q->head;
+	q->limit = limit;
+	return pthread_mutex_init(&q->lock, NULL) ? -1 : 0;
+}
+
+void hq_destroy(struct hq *q)
+{
+	struct hq_event *e = hq_take_all(q);
+
+	while (e) {
+		struct hq_event *n = e->next;
+		hq_event_free(e);
+		e = n;
+	}
+	pthread_mutex_destroy(&q->lock);
+}
+
+struct hq_event *hq_event_new(enum hq_type type, const char *topic,
+			      const void *payload, size_t len)
+{
+	struct hq_event *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->type = type;
+	if (topic && !(e->topic = strdup(topic)))
+		goto fail;
+	if (payload) {
+		/* +1 so an empty payload still gets a valid pointer */
+		if (!(e->payload = malloc(len + 1)))
+			goto fail;
+		memcpy(e->payload, payload, len);
+		e->len = len;
+	}
+	return e;
+fail:
+	hq_event_free(e);
+	return NULL;
+}
+
+void hq_event_free(struct hq_event *e)
+{
+	if (!e)
+		return;
+	free(e->topic);
+	free(e->payload);
+	free(e);
+}
+
+int hq_push(struct hq *q, struct hq_event *e)
+{
+	int was_empty;
+
+	e->next = NULL;
+	pthread_mutex_lock(&q->lock);
+	if (e->type == HQ_MESSAGE && q->limit && q->count >= q->limit) {
+		q->dropped++;
+		pthread_mutex_unlock(&q->lock);
+		hq_event_free(e);
+		return -1;
+	}
+	was_empty = q->head == NULL;
+	*q->tail = e;
+	q->tail = &e->next;
+	q->count++;
+	pthread_mutex_unlock(&q->lock);
+	return was_empty;
+}
+
+struct hq_event *hq_take_all(struct hq *q)
+{
+	struct hq_event *list;
+
+	pthread_mutex_lock(&q->lock);
+	list = q->head;
+	q->head = NULL;
+	q->tail = &q->head;
+	q->count = 0;
+	pthread_mutex_unlock(&q->lock);
+	return list;
+}

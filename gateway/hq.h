@@ -1,0 +1,59 @@
+/* hq — the hand-off queue from Paho's threads to the loop thread.
+ *
+ * Producers (any thread) push owned events under a mutex; the consumer (the
+ * loop) takes the whole list at once. Wake-ups are the caller's business
+ * (uv_async_send), so this module stays free of libuv and unit-testable. */
+#ifndef MQTTTY_HQ_H
+#define MQTTTY_HQ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum hq_type {
+	HQ_CONNECTED,     /* a (re)connect finished */
+	HQ_LOST,          /* connection lost */
+	HQ_CONNECT_FAIL,  /* a connect attempt failed (rc) */
+	HQ_MESSAGE,       /* topic + payload arrived */
+	HQ_PUB_DONE,      /* publish finished: id, epoch, rc (0 = ok) */
+	HQ_DISCONNECTED,  /* our own disconnect finished */
+};
+
+struct hq_event {
+	struct hq_event *next;
+	enum hq_type type;
+	int rc;
+	bool retained;
+	uint64_t id;          /* HQ_PUB_DONE: the publisher's cookie */
+	uint32_t epoch;       /* connection epoch the publish belonged to */
+	char *topic;          /* owned, HQ_MESSAGE */
+	uint8_t *payload;     /* owned, HQ_MESSAGE */
+	size_t len;
+};
+
+struct hq {
+	pthread_mutex_t lock;
+	struct hq_event *head, **tail;
+	size_t count, dropped;
+	size_t limit;         /* bound on queued events; beyond it push fails */
+};
+
+int hq_init(struct hq *q, size_t limit);
+void hq_destroy(struct hq *q);   /* frees what is still queued */
+
+/* New event with copies of topic/payload (may be NULL). NULL on ENOMEM. */
+struct hq_event *hq_event_new(enum hq_type type, const char *topic,
+			      const void *payload, size_t len);
+void hq_event_free(struct hq_event *e);
+
+/* Takes ownership of e. Returns true if the queue was empty before (the
+ * caller then wakes the consumer), false otherwise; on overflow the event is
+ * freed, counted in q->dropped, and -1 is returned. Messages are only ever
+ * refused: control events (everything but HQ_MESSAGE) always fit. */
+int hq_push(struct hq *q, struct hq_event *e);
+
+/* Detach the whole list (oldest first); caller frees each event. */
+struct hq_event *hq_take_all(struct hq *q);
+
+#endif

@@ -1,0 +1,35 @@
+/* mqttty — entry point: subcommand dispatch. */
+#include "options.h"
+#include "gateway.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct options o;
+	char err[512] = "";
+	int rc = options_parse(&o, argc, argv, err, sizeof(err));
+
+	if (rc == OPT_OK)
+		rc = gateway_run(&o);
+	else if (rc == OPT_EXIT_OK)
+		rc = 0;
+	else {
+		fprintf(stderr, "mqttty: %s\n", err);
+		rc = rc == OPT_BAD ? 2 : 1;
+	}
+	options_free(&o);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
+	if (argc > 1 && (strcmp(argv[1], "port") == 0 || strcmp(argv[1], "passwd") == 0)) {
+		fprintf(stderr, "mqttty: %s is not available in this build yet\n", argv[1]);
+		return 2;
+	}
+	return cmd_serve(argc, argv);
+}

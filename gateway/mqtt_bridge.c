@@ -1,0 +1,493 @@
+/* mqtt_bridge — see mqtt_bridge.h for the threading contract. */
+#include "mqtt_bridge.h"
+#include "hq.h"
+#include "log.h"
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 10000
+#define HQ_LIMIT 65536
+#define PAHO_BUFFERED 65536
+
+/* One per publish that wants a callback; crosses to Paho's thread and back. */
+struct pub_ctx {
+	struct pub_ctx *prev, *next;    /* in b->pending, under b->pending_lock */
+	struct mqtt_bridge *b;
+	uint64_t id;
+	uint32_t epoch;
+};
+
+struct mqtt_bridge {
+	uv_loop_t *loop;
+	MQTTAsync client;
+	struct broker_uri uri;
+	char *client_id, *will_topic;
+	char *ca_file, *cert, *key;
+	int keepalive;
+	struct mqtt_bridge_cbs cbs;
+	void *arg;
+
+	struct hq q;                    /* Paho threads -> loop */
+	uv_async_t wake;
+	uv_timer_t retry;
+	unsigned backoff_ms;
+	bool connected, connecting, stopping;
+	uint32_t epoch;
+	size_t hq_dropped_seen;
+
+	/* publishes Paho still holds: freed by their callback, or at exit */
+	pthread_mutex_t pending_lock;
+	struct pub_ctx *pending;
+
+	void (*disc_done)(void *arg);
+	void *disc_arg;
+	uv_timer_t disc_timer;
+};
+
+/* ---- Paho threads: copy, enqueue, wake --------------------------------- */
+
+static void push(struct mqtt_bridge *b, struct hq_event *e)
+{
+	if (!e)
+		return;
+	if (hq_push(&b->q, e) == 1)
+		uv_async_send(&b->wake);
+}
+
+static void on_paho_lost(void *ctx, char *cause)
+{
+	push(ctx, hq_event_new(HQ_LOST, NULL, NULL, 0));
+}
+
+static int on_paho_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+{
+	struct mqtt_bridge *b = ctx;
+	struct hq_event *e;
+	char *t = topic_len ? strndup(topic, (size_t)topic_len) : NULL;
+
+	e = hq_event_new(HQ_MESSAGE, t ? t : topic, m->payload, (size_t)m->payloadlen);
+	if (e)
+		e->retained = m->retained;
+	free(t);
+	push(b, e);
+	MQTTAsync_freeMessage(&m);
+	MQTTAsync_free(topic);
+	return 1;
+}
+
+static void on_paho_connect_ok(void *ctx, MQTTAsync_successData *r)
+{
+	push(ctx, hq_event_new(HQ_CONNECTED, NULL, NULL, 0));
+}
+
+static void on_paho_connect_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	struct hq_event *e = hq_event_new(HQ_CONNECT_FAIL, NULL, NULL, 0);
+
+	if (e)
+		e->rc = r ? r->code : -1;
+	push(ctx, e);
+}
+
+static void pending_unlink(struct mqtt_bridge *b, struct pub_ctx *c)
+{
+	pthread_mutex_lock(&b->pending_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		b->pending = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&b->pending_lock);
+}
+
+static void pub_finish(struct pub_ctx *c, int rc)
+{
+	struct hq_event *e = hq_event_new(HQ_PUB_DONE, NULL, NULL, 0);
+
+	pending_unlink(c->b, c);
+	if (e) {
+		e->id = c->id;
+		e->epoch = c->epoch;
+		e->rc = rc;
+	}
+	push(c->b, e);
+	free(c);
+}
+
+static void on_paho_pub_ok(void *ctx, MQTTAsync_successData *r)
+{
+	pub_finish(ctx, 0);
+}
+
+static void on_paho_pub_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	pub_finish(ctx, r && r->code ? r->code : -1);
+}
+
+static void on_paho_disc(void *ctx, MQTTAsync_successData *r)
+{
+	push(ctx, hq_event_new(HQ_DISCONNECTED, NULL, NULL, 0));
+}
+
+static void on_paho_disc_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	push(ctx, hq_event_new(HQ_DISCONNECTED, NULL, NULL, 0));
+}
+
+/* ---- loop thread ------------------------------------------------------- */
+
+static void schedule_retry(struct mqtt_bridge *b);
+
+/* Paho never sets TCP_NODELAY: find its socket (a TCP socket connected to
+ * the broker's port) and set it, so small frames are not held back. */
+static void set_nodelay(struct mqtt_bridge *b)
+{
+	struct rlimit rl;
+	int max = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536)
+		max = (int)rl.rlim_cur;
+	for (int fd = 3; fd < max; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int type, one = 1;
+		socklen_t tl = sizeof(type);
+		in_port_t port;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM)
+			continue;
+		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+			continue;
+		if (ss.ss_family == AF_INET)
+			port = ((struct sockaddr_in *)&ss)->sin_port;
+		else if (ss.ss_family == AF_INET6)
+			port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+		else
+			continue;
+		if (ntohs(port) == b->uri.port)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+}
+
+static void do_connect(struct mqtt_bridge *b)
+{
+	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	int rc;
+
+	if (b->connected || b->connecting || b->stopping)
+		return;
+	o.keepAliveInterval = b->keepalive;
+	o.cleansession = 1;
+	o.connectTimeout = 5;
+	o.automaticReconnect = 0;       /* ours: one mechanism, on our loop */
+	o.MQTTVersion = MQTTVERSION_3_1_1;
+	o.maxInflight = 65535;
+	o.onSuccess = on_paho_connect_ok;
+	o.onFailure = on_paho_connect_fail;
+	o.context = b;
+	will.topicName = b->will_topic;
+	will.message = "offline";
+	will.retained = 1;
+	will.qos = 1;
+	o.will = &will;
+	if (b->uri.user[0])
+		o.username = b->uri.user;
+	if (b->uri.has_pass)
+		o.password = b->uri.pass;
+	if (b->uri.tls) {
+		ssl.trustStore = b->ca_file;
+		ssl.keyStore = b->cert;
+		ssl.privateKey = b->key;
+		ssl.enableServerCertAuth = 1;
+		ssl.verify = 1;
+		if (!b->ca_file)
+			ssl.CApath = NULL;
+		o.ssl = &ssl;
+	}
+	b->connecting = true;
+	rc = MQTTAsync_connect(b->client, &o);
+	if (rc != MQTTASYNC_SUCCESS) {
+		b->connecting = false;
+		log_warn("mqtt: connect to %s failed to start (%d)", b->uri.display, rc);
+		schedule_retry(b);
+	}
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	do_connect(t->data);
+}
+
+static void schedule_retry(struct mqtt_bridge *b)
+{
+	if (b->stopping)
+		return;
+	uv_timer_start(&b->retry, on_retry, b->backoff_ms, 0);
+	b->backoff_ms = b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff_ms * 2;
+}
+
+static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
+{
+	switch (e->type) {
+	case HQ_CONNECTED:
+		b->connecting = false;
+		b->connected = true;
+		b->epoch++;
+		b->backoff_ms = BACKOFF_MIN_MS;
+		set_nodelay(b);
+		log_info("mqtt: connected to %s", b->uri.display);
+		b->cbs.connected(b->arg);
+		break;
+	case HQ_CONNECT_FAIL:
+		b->connecting = false;
+		log_debug("mqtt: connect to %s failed (%d), retry in %u ms", b->uri.display,
+			  e->rc, b->backoff_ms);
+		schedule_retry(b);
+		break;
+	case HQ_LOST:
+		if (!b->connected)
+			break;
+		b->connected = false;
+		log_warn("mqtt: connection to %s lost", b->uri.display);
+		b->cbs.lost(b->arg);
+		schedule_retry(b);
+		break;
+	case HQ_MESSAGE:
+		b->cbs.message(b->arg, e->topic ? e->topic : "", e->payload, e->len, e->retained);
+		break;
+	case HQ_PUB_DONE:
+		b->cbs.pub_done(b->arg, e->id, e->epoch, e->rc);
+		break;
+	case HQ_DISCONNECTED:
+		if (b->disc_done) {
+			void (*done)(void *) = b->disc_done;
+			b->disc_done = NULL;
+			uv_timer_stop(&b->disc_timer);
+			done(b->disc_arg);
+		}
+		break;
+	}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	struct mqtt_bridge *b = a->data;
+	struct hq_event *e = hq_take_all(&b->q);
+
+	while (e) {
+		struct hq_event *n = e->next;
+		handle_event(b, e);
+		hq_event_free(e);
+		e = n;
+	}
+	if (b->q.dropped != b->hq_dropped_seen) {
+		log_error("mqtt: %zu incoming messages dropped: the loop fell behind",
+			  b->q.dropped - b->hq_dropped_seen);
+		b->hq_dropped_seen = b->q.dropped;
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
+		    const struct mqtt_bridge_cbs *cbs, void *arg,
+		    struct mqtt_bridge **out, char *err, size_t errlen)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	struct mqtt_bridge *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (!b)
+		return BRIDGE_ERR;
+	b->loop = loop;
+	b->uri = cfg->uri;
+	b->client_id = strdup(cfg->client_id);
+	b->will_topic = strdup(cfg->will_topic);
+	b->ca_file = dup_or_null(cfg->ca_file);
+	b->cert = dup_or_null(cfg->cert);
+	b->key = dup_or_null(cfg->key);
+	b->keepalive = cfg->keepalive;
+	b->cbs = *cbs;
+	b->arg = arg;
+	b->backoff_ms = BACKOFF_MIN_MS;
+	hq_init(&b->q, HQ_LIMIT);
+	pthread_mutex_init(&b->pending_lock, NULL);
+	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
+	co.maxBufferedMessages = PAHO_BUFFERED;
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	rc = MQTTAsync_createWithOptions(&b->client, b->uri.server, b->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		snprintf(err, errlen, "cannot create the MQTT client for %s (%d)", b->uri.display, rc);
+		hq_destroy(&b->q);
+		free(b->client_id);
+		free(b->will_topic);
+		free(b->ca_file);
+		free(b->cert);
+		free(b->key);
+		free(b);
+		return BRIDGE_ERR;
+	}
+	MQTTAsync_setCallbacks(b->client, b, on_paho_lost, on_paho_message, NULL);
+	uv_async_init(loop, &b->wake, on_wake);
+	b->wake.data = b;
+	uv_timer_init(loop, &b->retry);
+	b->retry.data = b;
+	uv_timer_init(loop, &b->disc_timer);
+	b->disc_timer.data = b;
+	*out = b;
+	return BRIDGE_OK;
+}
+
+void mqtt_bridge_start(struct mqtt_bridge *b)
+{
+	do_connect(b);
+}
+
+bool mqtt_bridge_connected(const struct mqtt_bridge *b)
+{
+	return b->connected;
+}
+
+uint32_t mqtt_bridge_epoch(const struct mqtt_bridge *b)
+{
+	return b->epoch;
+}
+
+int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
+			size_t n, int qos, bool retained, uint64_t id)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	struct pub_ctx *c = NULL;
+	int rc;
+
+	if (!b->connected)
+		return BRIDGE_DOWN;
+	if (id) {
+		if (!(c = malloc(sizeof(*c))))
+			return BRIDGE_AGAIN;
+		*c = (struct pub_ctx){ NULL, NULL, b, id, b->epoch };
+		pthread_mutex_lock(&b->pending_lock);
+		c->next = b->pending;
+		if (b->pending)
+			b->pending->prev = c;
+		b->pending = c;
+		pthread_mutex_unlock(&b->pending_lock);
+		ro.onSuccess = on_paho_pub_ok;
+		ro.onFailure = on_paho_pub_fail;
+		ro.context = c;
+	}
+	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
+	if (rc == MQTTASYNC_SUCCESS)
+		return BRIDGE_OK;
+	if (c) {
+		pending_unlink(b, c);
+		free(c);
+	}
+	if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
+		return BRIDGE_AGAIN;
+	if (rc == MQTTASYNC_DISCONNECTED)
+		return BRIDGE_DOWN;
+	log_debug("mqtt: publish on %s failed (%d)", topic, rc);
+	return BRIDGE_ERR;
+}
+
+int mqtt_bridge_subscribe(struct mqtt_bridge *b, const char *topic, int qos)
+{
+	if (!b->connected)
+		return BRIDGE_DOWN;
+	return MQTTAsync_subscribe(b->client, topic, qos, NULL) == MQTTASYNC_SUCCESS
+	       ? BRIDGE_OK : BRIDGE_ERR;
+}
+
+int mqtt_bridge_unsubscribe(struct mqtt_bridge *b, const char *topic)
+{
+	if (!b->connected)
+		return BRIDGE_DOWN;
+	return MQTTAsync_unsubscribe(b->client, topic, NULL) == MQTTASYNC_SUCCESS
+	       ? BRIDGE_OK : BRIDGE_ERR;
+}
+
+static void on_disc_timeout(uv_timer_t *t)
+{
+	struct mqtt_bridge *b = t->data;
+
+	if (b->disc_done) {
+		void (*done)(void *) = b->disc_done;
+		b->disc_done = NULL;
+		done(b->disc_arg);
+	}
+}
+
+void mqtt_bridge_disconnect(struct mqtt_bridge *b, int timeout_ms,
+			    void (*done)(void *arg), void *arg)
+{
+	MQTTAsync_disconnectOptions o = MQTTAsync_disconnectOptions_initializer;
+
+	b->stopping = true;
+	uv_timer_stop(&b->retry);
+	b->disc_done = done;
+	b->disc_arg = arg;
+	if (!b->connected) {
+		uv_timer_start(&b->disc_timer, on_disc_timeout, 0, 0);
+		return;
+	}
+	o.timeout = timeout_ms;
+	o.onSuccess = on_paho_disc;
+	o.onFailure = on_paho_disc_fail;
+	o.context = b;
+	if (MQTTAsync_disconnect(b->client, &o) != MQTTASYNC_SUCCESS)
+		timeout_ms = 0;
+	uv_timer_start(&b->disc_timer, on_disc_timeout, (uint64_t)timeout_ms + 200, 0);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct mqtt_bridge *b = h->data;
+
+	/* three handles share b; close callbacks run in closing order, so the
+	 * last one closed frees it */
+	if (h == (uv_handle_t *)&b->disc_timer) {
+		while (b->pending) {
+			struct pub_ctx *c = b->pending;
+			b->pending = c->next;
+			free(c);
+		}
+		pthread_mutex_destroy(&b->pending_lock);
+		hq_destroy(&b->q);
+		free(b->client_id);
+		free(b->will_topic);
+		free(b->ca_file);
+		free(b->cert);
+		free(b->key);
+		free(b);
+	}
+}
+
+void mqtt_bridge_free(struct mqtt_bridge *b)
+{
+	b->stopping = true;
+	/* after destroy no Paho callback runs; contexts of publishes it never
+	 * answered are freed with b */
+	MQTTAsync_destroy(&b->client);
+	uv_close((uv_handle_t *)&b->wake, on_handle_closed);
+	uv_close((uv_handle_t *)&b->retry, on_handle_closed);
+	uv_close((uv_handle_t *)&b->disc_timer, on_handle_closed);
+}

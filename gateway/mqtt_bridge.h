@@ -1,0 +1,61 @@
+/* mqtt_bridge — Paho MQTTAsync driven from the loop thread.
+ *
+ * Paho's callbacks run on Paho's threads; they only copy what they got into
+ * the hand-off queue and wake the loop (uv_async). The loop then calls the
+ * owner's callbacks below, on the loop thread. Reconnecting is ours, with
+ * exponential backoff on a uv timer that runs only while disconnected. */
+#ifndef MQTTTY_MQTT_BRIDGE_H
+#define MQTTTY_MQTT_BRIDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "uri.h"
+
+enum { BRIDGE_OK = 0, BRIDGE_AGAIN = -1, BRIDGE_ERR = -2, BRIDGE_DOWN = -3 };
+
+struct mqtt_bridge_cfg {
+	struct broker_uri uri;          /* copied */
+	const char *ca_file, *cert, *key;   /* borrowed for mqtt_bridge_new only */
+	const char *client_id;
+	const char *will_topic;         /* retained "offline" */
+	int keepalive;                  /* seconds */
+};
+
+struct mqtt_bridge_cbs {
+	void (*connected)(void *arg);
+	void (*lost)(void *arg);
+	/* p/topic borrowed for the call */
+	void (*message)(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained);
+	/* a publish made with a non-zero id finished; rc 0 = delivered */
+	void (*pub_done)(void *arg, uint64_t id, uint32_t epoch, int rc);
+};
+
+struct mqtt_bridge;
+
+int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
+		    const struct mqtt_bridge_cbs *cbs, void *arg,
+		    struct mqtt_bridge **out, char *err, size_t errlen);
+/* Start connecting (and keep reconnecting). */
+void mqtt_bridge_start(struct mqtt_bridge *b);
+bool mqtt_bridge_connected(const struct mqtt_bridge *b);
+uint32_t mqtt_bridge_epoch(const struct mqtt_bridge *b);
+
+/* Publish; id != 0 asks for a pub_done callback. BRIDGE_AGAIN: Paho's buffer
+ * is full (backpressure, try again later); BRIDGE_DOWN: not connected. */
+int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
+			size_t n, int qos, bool retained, uint64_t id);
+int mqtt_bridge_subscribe(struct mqtt_bridge *b, const char *topic, int qos);
+int mqtt_bridge_unsubscribe(struct mqtt_bridge *b, const char *topic);
+
+/* Clean disconnect (no last will; publish "offline" first), then call done
+ * on the loop thread. Bounded by timeout_ms. */
+void mqtt_bridge_disconnect(struct mqtt_bridge *b, int timeout_ms,
+			    void (*done)(void *arg), void *arg);
+/* Free everything (after disconnect, or at any time at exit). Async: the
+ * uv handles close on the next loop turn. */
+void mqtt_bridge_free(struct mqtt_bridge *b);
+
+#endif

@@ -1,0 +1,78 @@
+/* port — the small interface every port backend (pty, device, cuse)
+ * implements. The gateway never asks which kind it holds.
+ *
+ * Threading: everything runs on the loop thread. Callbacks in port_events
+ * may fire from inside any ops call except create; the owner must not
+ * destroy the port from inside a callback (mark it and do it after). */
+#ifndef MQTTTY_PORT_H
+#define MQTTTY_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "port_config.h"
+#include "port_state.h"
+
+struct osdep_watch;
+
+/* What a backend tells its owner. */
+struct port_events {
+	/* bytes the local side sent (borrowed for the call) */
+	void (*data)(void *owner, const uint8_t *p, size_t n);
+	/* a burst of reads ended: nothing more is readable right now */
+	void (*drained)(void *owner);
+	/* open/close or line settings changed: read port->state */
+	void (*state)(void *owner);
+	/* the local side discarded its output (tcflush TCOFLUSH) */
+	void (*flush_tx)(void *owner);
+};
+
+/* Shared context a backend needs from the gateway (all borrowed). */
+struct port_env {
+	uv_loop_t *loop;
+	struct osdep_watch *watch;
+	const char *link_dir;
+	gid_t gid;                  /* group for pty slaves */
+	size_t rx_limit;            /* bytes buffered toward the local side */
+};
+
+struct port;
+
+struct port_ops {
+	/* Bring the port up (pty: make it and its link). 0 or -1 + err. */
+	int (*start)(struct port *p, char *err, size_t errlen);
+	/* Deliver bytes to the local side. Bytes that cannot be taken (no
+	 * application, bound full) are counted in state.dropped. */
+	void (*write)(struct port *p, const uint8_t *data, size_t n);
+	/* Stop / resume reading from the local side (backpressure). */
+	void (*pause)(struct port *p, bool paused);
+	/* Take the link away and free everything; asynchronous (uv close),
+	 * the struct is freed when done. No callbacks fire after this. */
+	void (*destroy)(struct port *p);
+	/* Link path or NULL. */
+	const char *(*path)(const struct port *p);
+};
+
+struct port {
+	const struct port_ops *ops;
+	struct port_config cfg;         /* as created */
+	struct port_state state;        /* counters owned by the backend */
+	const struct port_events *ev;
+	void *owner;
+	const struct port_env *env;
+};
+
+/* Backend constructors: allocate, no side effects yet (start does them). */
+struct port *port_pty_new(const struct port_config *cfg, const struct port_env *env,
+			  const struct port_events *ev, void *owner);
+
+/* Generic helpers over the ops table. */
+static inline int port_start(struct port *p, char *err, size_t n) { return p->ops->start(p, err, n); }
+static inline void port_write(struct port *p, const uint8_t *d, size_t n) { p->ops->write(p, d, n); }
+static inline void port_pause(struct port *p, bool paused) { p->ops->pause(p, paused); }
+static inline void port_destroy(struct port *p) { p->ops->destroy(p); }
+static inline const char *port_path(const struct port *p) { return p->ops->path(p); }
+
+#endif

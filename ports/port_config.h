@@ -1,0 +1,87 @@
+/* port_config — the settings of one port (CONTRACT.md §2).
+ *
+ * One table of fields is the single source of truth for the API, the store,
+ * the CLI and the MQTT `ports` topic: port_config_to_json() and
+ * port_config_apply_json() both walk it. */
+#ifndef MQTTTY_PORT_CONFIG_H
+#define MQTTTY_PORT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define PORT_NAME_MAX 32
+#define PORT_DEVICE_MAX 255
+#define PORT_PEER_MAX (64 + 1 + PORT_NAME_MAX)
+#define FRAME_DELIM_MAX 8
+#define FRAME_MAX_LIMIT 65536
+
+enum port_kind { PORT_KIND_PTY, PORT_KIND_DEVICE, PORT_KIND_CUSE };
+enum port_parity { PARITY_NONE, PARITY_EVEN, PARITY_ODD, PARITY_MARK, PARITY_SPACE };
+enum port_flow { FLOW_NONE, FLOW_RTSCTS, FLOW_XONXOFF };
+enum frame_mode { FRAME_RAW, FRAME_DELIM, FRAME_IDLE };
+
+struct frame_cfg {
+	enum frame_mode mode;
+	uint32_t max;                 /* 1..65536 */
+	uint8_t delim[FRAME_DELIM_MAX];
+	uint8_t delim_len;            /* delim mode: 1..8 */
+	uint32_t idle_ms;             /* idle mode: 0 = 3.5 char times at baud */
+};
+
+/* Plain value type: no heap pointers, so structs copy with `=`. */
+struct port_config {
+	char name[PORT_NAME_MAX + 1];
+	enum port_kind kind;
+	char device[PORT_DEVICE_MAX + 1];   /* "" = null */
+	uint32_t baud;
+	int data_bits;                      /* 5..8 */
+	enum port_parity parity;
+	int stop_bits;                      /* 1 or 2 */
+	enum port_flow flow;
+	bool dtr, rts;
+	char peer[PORT_PEER_MAX + 1];       /* "" = null; "GATEWAY/PORT" */
+	bool follow;
+	struct frame_cfg frame;
+	int qos;                            /* 0 or 1 */
+	bool enabled;
+};
+
+/* Fill with the contract's defaults (name left empty). */
+void port_config_defaults(struct port_config *c);
+
+/* 0 if NAME is a valid port name ([A-Za-z0-9_.-]{1,32}, not starting
+ * with '.'), else -1 with a sentence in err. */
+int port_name_check(const char *name, char *err, size_t errlen);
+/* Gateway id: [A-Za-z0-9_-]{1,64}. */
+int gateway_id_check(const char *id, char *err, size_t errlen);
+
+/* Apply a JSON object to c.
+ *  create: every field allowed (name required unless c->name is set);
+ *  !create: a JSON merge patch: `null` restores the default, name/kind may
+ *           not change, "path" and "state" are ignored.
+ * Unknown fields, wrong types, out-of-range values → -1 and a sentence naming
+ * the field in err; c is then unchanged (the caller's copy is only replaced
+ * when every field checked out). The cross-field rules (follow needs a
+ * device port with a peer, no self-peer, device needs a path) are checked
+ * too; self_id is the gateway id for the self-peer check (may be NULL). */
+int port_config_apply_json(struct port_config *c, json_t *obj, bool create,
+			   const char *self_id, char *err, size_t errlen);
+
+/* New reference: every setting, `null` where not applicable. */
+json_t *port_config_to_json(const struct port_config *c);
+json_t *frame_cfg_to_json(const struct frame_cfg *f);
+/* Parse a frame object (as in the contract); -1 + err on bad input. */
+int frame_cfg_from_json(struct frame_cfg *f, json_t *v, char *err, size_t errlen);
+
+const char *port_kind_name(enum port_kind k);
+const char *port_parity_name(enum port_parity p);
+const char *port_flow_name(enum port_flow f);
+int port_kind_parse(const char *s, enum port_kind *out);
+int port_parity_parse(const char *s, enum port_parity *out);
+int port_flow_parse(const char *s, enum port_flow *out);
+
+bool port_config_equal(const struct port_config *a, const struct port_config *b);
+
+#endif

@@ -28,7 +28,9 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
 
-/* Ports. store_port_list calls cb once per stored port, sorted by name. */
+/* Ports. store_port_list calls cb once per stored port, sorted by name,
+ * after the whole table was read: cb may call other store functions, and a
+ * stored row that is invalid gives STORE_ERR with no callback at all. */
 typedef void (*store_port_cb)(const struct port_config *c, void *arg);
 int store_port_list(struct store *s, store_port_cb cb, void *arg, char *err, size_t errlen);
 int store_port_get(struct store *s, const char *name, struct port_config *out, char *err, size_t errlen);
@@ -36,6 +38,7 @@ int store_port_get(struct store *s, const char *name, struct port_config *out, c
 int store_port_add(struct store *s, const struct port_config *c, char *err, size_t errlen);
 /* Replace an existing row; STORE_NOTFOUND if absent. */
 int store_port_put(struct store *s, const struct port_config *c, char *err, size_t errlen);
+/* STORE_NOTFOUND if absent (so does store_setting_del). */
 int store_port_del(struct store *s, const char *name, char *err, size_t errlen);
 
 /* Key/value settings (e.g. "password_hash"). store_setting_get: *out is
@@ -44,7 +47,7 @@ int store_setting_get(struct store *s, const char *key, char **out, char *err, s
 int store_setting_set(struct store *s, const char *key, const char *value, char *err, size_t errlen);
 int store_setting_del(struct store *s, const char *key, char *err, size_t errlen);
 
-/* API tokens, stored as hex SHA-256 of the token. */
+/* API tokens, stored as hex SHA-256 of the token. STORE_EXISTS if stored. */
 int store_token_add(struct store *s, const char *hash_hex, char *err, size_t errlen);
 int store_token_exists(struct store *s, const char *hash_hex); /* 1, 0, or <0 */
 

@@ -5,6 +5,7 @@
 #include "osdep.h"
 #include "store.h"
 #include "log.h"
+#include "web.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +35,7 @@ static void on_connected(void *arg)
 		return;
 	publish_status(gw, "online", 0);
 	gw_publish_ports(gw);
+	web_event_broker(gw, true);
 	for (size_t i = 0; i < gw->nports; i++)
 		gw_port_on_connected(gw->ports[i]);
 }
@@ -42,6 +44,7 @@ static void on_lost(void *arg)
 {
 	struct gateway *gw = arg;
 
+	web_event_broker(gw, false);
 	for (size_t i = 0; i < gw->nports; i++)
 		gw_port_on_lost(gw->ports[i]);
 }
@@ -118,6 +121,7 @@ static void on_closed_noop(uv_handle_t *h) { (void)h; }
 
 static void teardown(struct gateway *gw)
 {
+	web_stop(gw);
 	while (gw->nports)
 		gw_port_remove(gw, gw->ports[gw->nports - 1]);
 	osdep_watch_close(gw->watch);
@@ -310,6 +314,7 @@ int gateway_run(struct options *opt)
 {
 	struct gateway gw;
 	uv_loop_t loop;
+	char err[512];
 	int rc = 1;
 
 	log_set_level(opt->level);
@@ -320,6 +325,10 @@ int gateway_run(struct options *opt)
 		goto out;
 	if (load_ports(&gw) < 0)
 		goto out;
+	if (web_start(&gw, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mqttty: %s\n", err);
+		goto out;
+	}
 	uv_signal_start(&gw.sigint, on_signal, SIGINT);
 	uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
@@ -331,6 +340,7 @@ out:
 	if (rc) {
 		/* start-up failed: close what was opened, then let handles finish */
 		if (gw.mqtt) {
+			web_stop(&gw);
 			while (gw.nports)
 				gw_port_remove(&gw, gw.ports[gw.nports - 1]);
 			uv_close((uv_handle_t *)&gw.sigint, on_closed_noop);
@@ -343,6 +353,7 @@ out:
 			osdep_watch_close(gw.watch);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
+	web_free(&gw);
 	free(gw.ports);
 	free(gw.slots);
 	if (gw.store)

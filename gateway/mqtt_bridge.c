@@ -43,6 +43,7 @@ struct mqtt_bridge {
 	uv_timer_t retry;
 	unsigned backoff_ms;
 	bool connected, connecting, stopping;
+	int closes_pending;
 	uint32_t epoch;
 	size_t hq_dropped_seen;
 
@@ -462,9 +463,9 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	struct mqtt_bridge *b = h->data;
 
-	/* three handles share b; close callbacks run in closing order, so the
-	 * last one closed frees it */
-	if (h == (uv_handle_t *)&b->disc_timer) {
+	/* three handles share b: the last close callback frees it (libuv
+	 * promises no order among them) */
+	if (--b->closes_pending == 0) {
 		while (b->pending) {
 			struct pub_ctx *c = b->pending;
 			b->pending = c->next;
@@ -487,6 +488,7 @@ void mqtt_bridge_free(struct mqtt_bridge *b)
 	/* after destroy no Paho callback runs; contexts of publishes it never
 	 * answered are freed with b */
 	MQTTAsync_destroy(&b->client);
+	b->closes_pending = 3;
 	uv_close((uv_handle_t *)&b->wake, on_handle_closed);
 	uv_close((uv_handle_t *)&b->retry, on_handle_closed);
 	uv_close((uv_handle_t *)&b->disc_timer, on_handle_closed);

@@ -5,6 +5,7 @@
 #include "mqtt_bridge.h"
 #include "termios_map.h"
 #include "log.h"
+#include "web.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,11 @@ static int cmp_name(const void *key, const void *elem)
 
 struct gw_port *gw_port_find(struct gateway *gw, const char *name)
 {
-	struct gw_port **p = bsearch(name, gw->ports, gw->nports, sizeof(*gw->ports), cmp_name);
+	struct gw_port **p;
+
+	if (!gw->nports)
+		return NULL;
+	p = bsearch(name, gw->ports, gw->nports, sizeof(*gw->ports), cmp_name);
 	return p ? *p : NULL;
 }
 
@@ -164,28 +169,29 @@ void gw_port_on_lost(struct gw_port *gp)
 
 void gw_port_publish_state(struct gw_port *gp)
 {
+	bool up = mqtt_bridge_connected(gp->gw->mqtt);
 	struct port_state st;
 	json_t *j;
-	char *s;
+	char *s = NULL;
 
 	if (gp->be) {
 		st = gp->be->state;
 	} else {
-		port_state_init(&st);
-		st = gp->published.open || gp->have_published ? gp->published : st;
-		st.open = false;
+		port_state_init(&st);   /* disabled or failed: closed, nothing known */
 	}
-	if (!mqtt_bridge_connected(gp->gw->mqtt))
-		return;
 	j = port_state_to_json(&st);
-	s = json_dumps(j, JSON_COMPACT);
+	web_event_state(gp->gw, gp, j);
+	if (up)
+		s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s && mqtt_bridge_publish(gp->gw->mqtt, gp->topic_state, s, strlen(s), 1, true, 0)
 	    == BRIDGE_OK) {
 		gp->published = st;
 		gp->have_published = true;
-		gp->counters_seen = st.tx_bytes + st.rx_bytes + st.dropped;
 	}
+	/* counters are "seen" even while the broker is away: the next
+	 * (re)connect publishes every state anyway */
+	gp->counters_seen = st.tx_bytes + st.rx_bytes + st.dropped;
 	free(s);
 }
 
@@ -222,7 +228,10 @@ static void on_frame_timer(uv_timer_t *t)
 
 static void on_frame(void *arg, const uint8_t *p, size_t n)
 {
-	txq_append(arg, p, n);
+	struct gw_port *gp = arg;
+
+	web_event_traffic(gp->gw, gp, "tx", p, n);
+	txq_append(gp, p, n);
 }
 
 static void ev_data(void *owner, const uint8_t *p, size_t n)
@@ -281,6 +290,7 @@ void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n)
 {
 	if (!gp->be)
 		return;
+	web_event_traffic(gp->gw, gp, "rx", p, n);
 	port_write(gp->be, p, n);
 	gw_state_timer_kick(gp->gw);
 }
@@ -433,6 +443,8 @@ int gw_port_add(struct gateway *gw, const struct port_config *cfg, char *err, si
 	struct gw_port *gp = calloc(1, sizeof(*gp));
 	int rc;
 
+	if (gp)
+		gp->cfg = *cfg;   /* the list is sorted by name: set it first */
 	if (!gp || slot_take(gw, gp) < 0 || list_insert(gw, gp) < 0) {
 		snprintf(err, errlen, "out of memory");
 		if (gp && gw->slots && gw->slots[gp->slot] == gp)
@@ -454,15 +466,48 @@ int gw_port_add(struct gateway *gw, const struct port_config *cfg, char *err, si
 	return rc;
 }
 
+/* Does going from a to b need a new backend (new pty / reopened device)? */
+static bool needs_restart(const struct port_config *a, const struct port_config *b)
+{
+	if (a->enabled != b->enabled || strcmp(a->device, b->device) != 0)
+		return true;
+	if (a->kind != PORT_KIND_PTY)    /* line settings are applied at open */
+		return a->baud != b->baud || a->data_bits != b->data_bits ||
+		       a->parity != b->parity || a->stop_bits != b->stop_bits ||
+		       a->flow != b->flow || a->dtr != b->dtr || a->rts != b->rts;
+	return false;
+}
+
 int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_config *cfg,
 		   char *err, size_t errlen)
 {
-	int rc;
+	struct port_config old = gp->cfg;
+	int rc = 0;
 
-	backend_stop(gp);
+	if (needs_restart(&old, cfg) || !gp->be) {
+		backend_stop(gp);
+		gp->cfg = *cfg;
+		rc = backend_start(gp, err, errlen);
+		gw_port_publish_state(gp);
+		return rc;
+	}
+	/* live: the application keeps its open port */
 	gp->cfg = *cfg;
-	rc = backend_start(gp, err, errlen);
-	gw_port_publish_state(gp);
+	gp->be->cfg = *cfg;
+	if (memcmp(&old.frame, &cfg->frame, sizeof(old.frame)) != 0) {
+		struct framer nf;
+		if (framer_init(&nf, &cfg->frame, on_frame, gp) == 0) {
+			framer_flush(&gp->framer);      /* pending bytes go out as they were */
+			nf.baud = gp->framer.baud;
+			nf.char_bits = gp->framer.char_bits;
+			framer_free(&gp->framer);
+			gp->framer = nf;
+			arm_frame_timer(gp);
+			txq_pump(gp);
+		}
+	}
+	if (old.qos != cfg->qos && mqtt_bridge_connected(gw->mqtt))
+		mqtt_bridge_subscribe(gw->mqtt, gp->topic_rx, cfg->qos);
 	return rc;
 }
 

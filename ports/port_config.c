@@ -22,9 +22,21 @@ static int enum_parse(const char *const *names, size_t n, const char *s, int *ou
 	return -1;
 }
 
-const char *port_kind_name(enum port_kind k) { return kind_names[k]; }
-const char *port_parity_name(enum port_parity p) { return parity_names[p]; }
-const char *port_flow_name(enum port_flow f) { return flow_names[f]; }
+/* NULL for a value outside the enum (e.g. a damaged stored row). */
+const char *port_kind_name(enum port_kind k)
+{
+	return (unsigned)k < NELEM(kind_names) ? kind_names[k] : NULL;
+}
+
+const char *port_parity_name(enum port_parity p)
+{
+	return (unsigned)p < NELEM(parity_names) ? parity_names[p] : NULL;
+}
+
+const char *port_flow_name(enum port_flow f)
+{
+	return (unsigned)f < NELEM(flow_names) ? flow_names[f] : NULL;
+}
 
 int port_kind_parse(const char *s, enum port_kind *out)
 {
@@ -174,7 +186,8 @@ int frame_cfg_from_json(struct frame_cfg *out, json_t *v, char *err, size_t errl
 		f.mode = (enum frame_mode)m;
 	}
 	json_object_foreach(v, key, val) {
-		if (strcmp(key, "mode") == 0)
+		/* null = "not set" (a form may send every key of every mode) */
+		if (strcmp(key, "mode") == 0 || json_is_null(val))
 			continue;
 		if (strcmp(key, "max") == 0) {
 			json_int_t m = json_is_integer(val) ? json_integer_value(val) : 0;
@@ -191,8 +204,6 @@ int frame_cfg_from_json(struct frame_cfg *out, json_t *v, char *err, size_t errl
 				return -1;
 			}
 		} else if (strcmp(key, "idle_ms") == 0 && f.mode == FRAME_IDLE) {
-			if (json_is_null(val))
-				continue;
 			json_int_t m = json_is_integer(val) ? json_integer_value(val) : 0;
 			if (m < 1 || m > 3600000) {
 				snprintf(err, errlen, "frame.idle_ms must be an integer from 1 to 3600000");

@@ -1,6 +1,7 @@
 /* mqttty — entry point: subcommand dispatch. */
 #include "options.h"
 #include "gateway.h"
+#include "cmds.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +28,9 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
-	if (argc > 1 && (strcmp(argv[1], "port") == 0 || strcmp(argv[1], "passwd") == 0)) {
-		fprintf(stderr, "mqttty: %s is not available in this build yet\n", argv[1]);
-		return 2;
-	}
+	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "port") == 0)
+		return cmd_port(argc - 1, argv + 1);
 	return cmd_serve(argc, argv);
 }

@@ -49,45 +49,55 @@ static void on_lost(void *arg)
 		gw_port_on_lost(gw->ports[i]);
 }
 
-static void handle_set(struct gw_port *gp, const uint8_t *p, size_t n)
+/* PREFIX/GW/status of a peer gateway: unkey followers when it goes. */
+static void on_peer_status(struct gateway *gw, const char *topic, const uint8_t *p, size_t n)
 {
-	json_error_t je;
-	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &je);
+	size_t pl = strlen(gw->opt->prefix), tl = strlen(topic);
+	char gw_id[72];
 
-	if (!j || !json_is_object(j)) {
-		log_warn("port %s: set ignored: %s", gp->cfg.name,
-			 j ? "the payload must be a JSON object" : je.text);
-	} else {
-		/* pty ports have nothing a set could change (no modem lines, the
-		 * application owns the line settings) */
-		log_warn("port %s: set ignored: a %s port has no settings to apply from MQTT",
-			 gp->cfg.name, port_kind_name(gp->cfg.kind));
-	}
-	json_decref(j);
+	if (tl <= pl + 8 || strncmp(topic, gw->opt->prefix, pl) != 0 || topic[pl] != '/' ||
+	    strcmp(topic + tl - 7, "/status") != 0 || tl - pl - 8 >= sizeof(gw_id))
+		return;
+	memcpy(gw_id, topic + pl + 1, tl - pl - 8);
+	gw_id[tl - pl - 8] = '\0';
+	if (n == 7 && memcmp(p, "offline", 7) == 0)
+		for (size_t i = 0; i < gw->nports; i++)
+			if (gw->ports[i]->cfg.follow && gw_port_peer_is(gw->ports[i], gw_id, NULL))
+				gw_port_follow_drop(gw->ports[i]);
 }
 
 static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained)
 {
 	struct gateway *gw = arg;
-	size_t tl = strlen(topic);
-	char *scratch = malloc(tl + 1);
+	char *scratch = malloc(strlen(topic) + 1);
 	const char *g, *port, *leaf;
 	struct gw_port *gp;
 
 	if (!scratch)
 		return;
-	if (topic_parse(topic, gw->opt->prefix, scratch, &g, &port, &leaf) < 0 ||
-	    strcmp(g, gw->opt->id) != 0 || !(gp = gw_port_find(gw, port)))
-		goto out;
-	if (retained) {
-		/* a stale command is never replayed */
-		log_debug("port %s: retained %s ignored", port, leaf);
+	if (topic_parse(topic, gw->opt->prefix, scratch, &g, &port, &leaf) < 0) {
+		on_peer_status(gw, topic, p, n);
 		goto out;
 	}
-	if (strcmp(leaf, "rx") == 0)
-		gw_port_rx(gp, p, n);
-	else if (strcmp(leaf, "set") == 0)
-		handle_set(gp, p, n);
+	if (strcmp(g, gw->opt->id) == 0 && (gp = gw_port_find(gw, port)) &&
+	    (strcmp(leaf, "rx") == 0 || strcmp(leaf, "set") == 0)) {
+		if (retained)   /* a stale command is never replayed */
+			log_debug("port %s: retained %s ignored", port, leaf);
+		else if (leaf[0] == 'r')
+			gw_port_rx(gp, p, n);
+		else
+			gw_port_set(gp, p, n);
+	}
+	/* a peer's tx is this port's rx; its (retained) state drives follow */
+	for (size_t i = 0; i < gw->nports; i++) {
+		gp = gw->ports[i];
+		if (!gw_port_peer_is(gp, g, port))
+			continue;
+		if (strcmp(leaf, "tx") == 0 && !retained)
+			gw_port_rx(gp, p, n);
+		else if (strcmp(leaf, "state") == 0)
+			gw_port_peer_state(gp, p, n);
+	}
 out:
 	free(scratch);
 }

@@ -44,6 +44,8 @@ struct gw_port {
 	struct port_state published;   /* last state sent */
 	bool have_published;
 	uint64_t counters_seen;        /* tx+rx+dropped at last publish */
+	struct line_set follow_last;   /* last peer state applied (follow) */
+	bool follow_valid;
 	bool closing;
 };
 
@@ -86,6 +88,11 @@ void gw_port_on_lost(struct gw_port *gp);
 void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
 void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n);
 void gw_port_flush(struct gw_port *gp);
+void gw_port_set(struct gw_port *gp, const uint8_t *p, size_t n);
+void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n);
+void gw_port_follow_drop(struct gw_port *gp);
+/* Does gp name GW/PORT as its peer (port NULL: any port of GW)? */
+bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *port);
 json_t *gw_port_to_json(const struct gw_port *gp, bool with_state);
 void gw_publish_ports(struct gateway *gw);
 void gw_state_timer_kick(struct gateway *gw);

@@ -163,6 +163,8 @@ void gw_port_on_connected(struct gw_port *gp)
 void gw_port_on_lost(struct gw_port *gp)
 {
 	txq_reset(gp);
+	if (gp->cfg.follow)
+		gw_port_follow_drop(gp);
 }
 
 /* ---- state -------------------------------------------------------------- */
@@ -373,10 +375,67 @@ static int list_insert(struct gateway *gw, struct gw_port *gp)
 	return 0;
 }
 
+/* PREFIX/PEERGW/PEERPORT/LEAF, or PREFIX/PEERGW/status (leaf NULL). */
+static void peer_topic(const struct gw_port *gp, const char *leaf, char *buf)
+{
+	const char *prefix = gp->gw->opt->prefix;
+	int n = (int)strcspn(gp->cfg.peer, "/");
+
+	if (leaf)
+		snprintf(buf, TOPIC_MAX, "%s/%s/%s", prefix, gp->cfg.peer, leaf);
+	else
+		snprintf(buf, TOPIC_MAX, "%s/%.*s/status", prefix, n, gp->cfg.peer);
+}
+
 static void subscribe_port(struct gw_port *gp)
 {
-	mqtt_bridge_subscribe(gp->gw->mqtt, gp->topic_rx, gp->cfg.qos);
-	mqtt_bridge_subscribe(gp->gw->mqtt, gp->topic_set, 1);
+	struct mqtt_bridge *b = gp->gw->mqtt;
+	char t[TOPIC_MAX];
+
+	mqtt_bridge_subscribe(b, gp->topic_rx, gp->cfg.qos);
+	mqtt_bridge_subscribe(b, gp->topic_set, 1);
+	if (!gp->cfg.peer[0])
+		return;
+	peer_topic(gp, "tx", t);
+	mqtt_bridge_subscribe(b, t, gp->cfg.qos);
+	peer_topic(gp, "state", t);
+	mqtt_bridge_subscribe(b, t, 1);
+	if (gp->cfg.follow) {
+		peer_topic(gp, NULL, t);
+		mqtt_bridge_subscribe(b, t, 1);
+	}
+}
+
+/* Another running port still needs the same peer topics? */
+static bool peer_shared(const struct gw_port *gp)
+{
+	for (size_t i = 0; i < gp->gw->nports; i++) {
+		const struct gw_port *o = gp->gw->ports[i];
+		if (o != gp && o->be && strcmp(o->cfg.peer, gp->cfg.peer) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void unsubscribe_port(struct gw_port *gp)
+{
+	struct mqtt_bridge *b = gp->gw->mqtt;
+	char t[TOPIC_MAX];
+
+	if (!mqtt_bridge_connected(b))
+		return;
+	mqtt_bridge_unsubscribe(b, gp->topic_rx);
+	mqtt_bridge_unsubscribe(b, gp->topic_set);
+	if (!gp->cfg.peer[0] || peer_shared(gp))
+		return;
+	peer_topic(gp, "tx", t);
+	mqtt_bridge_unsubscribe(b, t);
+	peer_topic(gp, "state", t);
+	mqtt_bridge_unsubscribe(b, t);
+	if (gp->cfg.follow) {
+		peer_topic(gp, NULL, t);
+		mqtt_bridge_unsubscribe(b, t);
+	}
 }
 
 /* Start the backend of an enabled port. Failures leave gp->be NULL. */
@@ -390,6 +449,9 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	case PORT_KIND_PTY:
 		gp->be = port_pty_new(&gp->cfg, &gw->env, &gw_port_events, gp);
 		break;
+	case PORT_KIND_DEVICE:
+		gp->be = port_device_new(&gp->cfg, &gw->env, &gw_port_events, gp);
+		break;
 	default:
 		snprintf(err, errlen, "port %s: kind \"%s\" is not supported by this build",
 			 gp->cfg.name, port_kind_name(gp->cfg.kind));
@@ -399,6 +461,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 		snprintf(err, errlen, "port %s: out of memory", gp->cfg.name);
 		goto fail;
 	}
+	gp->follow_valid = false;
 	if (port_start(gp->be, err, errlen) < 0)
 		goto fail;
 	if (mqtt_bridge_connected(gw->mqtt))
@@ -419,13 +482,10 @@ static void backend_stop(struct gw_port *gp)
 	framer_flush(&gp->framer);
 	framer_free(&gp->framer);
 	uv_timer_stop(&gp->frame_timer);
+	unsubscribe_port(gp);
 	port_destroy(gp->be);
 	gp->be = NULL;
 	gp->paused = false;
-	if (mqtt_bridge_connected(gp->gw->mqtt)) {
-		mqtt_bridge_unsubscribe(gp->gw->mqtt, gp->topic_rx);
-		mqtt_bridge_unsubscribe(gp->gw->mqtt, gp->topic_set);
-	}
 }
 
 static void set_topics(struct gw_port *gp)
@@ -569,4 +629,71 @@ void gw_publish_ports(struct gateway *gw)
 	if (s)
 		mqtt_bridge_publish(gw->mqtt, gw->topic_ports, s, strlen(s), 1, true, 0);
 	free(s);
+}
+
+/* ---- set, peer, follow ------------------------------------------------- */
+
+void gw_port_set(struct gw_port *gp, const uint8_t *p, size_t n)
+{
+	json_error_t je;
+	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &je);
+	struct line_set ls;
+	char err[256];
+
+	if (!j) {
+		log_warn("port %s: set ignored: not JSON: %s", gp->cfg.name, je.text);
+		return;
+	}
+	if (!gp->be || !gp->be->ops->set) {
+		log_warn("port %s: set ignored: a %s port has nothing set can change",
+			 gp->cfg.name, port_kind_name(gp->cfg.kind));
+	} else if (line_set_parse(j, &ls, err, sizeof(err)) < 0) {
+		log_warn("port %s: set ignored: %s", gp->cfg.name, err);
+	} else if (gp->be->ops->set(gp->be, &ls, err, sizeof(err)) < 0) {
+		log_warn("port %s: set failed: %s", gp->cfg.name, err);
+	}
+	json_decref(j);
+}
+
+static void follow_apply(struct gw_port *gp, const struct line_set *ls)
+{
+	char err[256];
+
+	if (!gp->cfg.follow || !gp->be || !gp->be->ops->set)
+		return;
+	if (gp->follow_valid && memcmp(&gp->follow_last, ls, sizeof(*ls)) == 0)
+		return;         /* counters moved, the line did not */
+	if (gp->be->ops->set(gp->be, ls, err, sizeof(err)) == 0) {
+		gp->follow_last = *ls;
+		gp->follow_valid = true;
+	} else {
+		log_debug("port %s: follow: %s", gp->cfg.name, err);
+	}
+}
+
+/* For safety: unkey (DTR and RTS low) when the peer or the broker goes. */
+void gw_port_follow_drop(struct gw_port *gp)
+{
+	struct line_set ls;
+
+	line_set_from_peer_state(NULL, &ls);
+	follow_apply(gp, &ls);
+}
+
+void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n)
+{
+	json_t *j = n ? json_loadb((const char *)p, n, 0, NULL) : NULL;
+	struct line_set ls;
+
+	line_set_from_peer_state(j, &ls);   /* NULL/closed: drop DTR+RTS */
+	follow_apply(gp, &ls);
+	json_decref(j);
+}
+
+bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *port)
+{
+	size_t n = strlen(gw_id);
+
+	return gp->cfg.peer[0] && strncmp(gp->cfg.peer, gw_id, n) == 0 &&
+	       gp->cfg.peer[n] == '/' && (!port || strcmp(gp->cfg.peer + n + 1, port) == 0);
 }

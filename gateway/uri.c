@@ -39,12 +39,28 @@ static int pct_decode(const char *s, size_t n, char *out, size_t outlen)
 	return 0;
 }
 
+/* The URI as it may be shown: any password replaced by "***". */
+static void redact(const char *s, char *out, size_t len)
+{
+	const char *scheme = strstr(s, "://");
+	const char *start = scheme ? scheme + 3 : s;
+	const char *at = strrchr(start, '@');
+	const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+
+	if (!colon)
+		snprintf(out, len, "%.100s", s);
+	else
+		snprintf(out, len, "%.*s:***%.60s", (int)(colon - s) > 100 ? 100 : (int)(colon - s),
+			 s, at);
+}
+
 int broker_uri_parse(const char *s, struct broker_uri *u, char *err, size_t errlen)
 {
 	const char *rest, *at, *hostp, *colon, *end;
-	char portbuf[8];
+	char portbuf[8], shown[200];
 
 	memset(u, 0, sizeof(*u));
+	redact(s, shown, sizeof(shown));
 	if (strncmp(s, "mqtt://", 7) == 0) {
 		rest = s + 7;
 		u->port = 1883;
@@ -53,12 +69,12 @@ int broker_uri_parse(const char *s, struct broker_uri *u, char *err, size_t errl
 		u->tls = true;
 		u->port = 8883;
 	} else {
-		snprintf(err, errlen, "broker URI \"%.100s\" must start with mqtt:// or mqtts://", s);
+		snprintf(err, errlen, "broker URI \"%s\" must start with mqtt:// or mqtts://", shown);
 		return -1;
 	}
 	end = rest + strcspn(rest, "/?#");
 	if (*end && strcmp(end, "/") != 0) {
-		snprintf(err, errlen, "broker URI \"%.100s\" must not have a path or query", s);
+		snprintf(err, errlen, "broker URI \"%s\" must not have a path or query", shown);
 		return -1;
 	}
 	at = memrchr(rest, '@', (size_t)(end - rest));
@@ -76,7 +92,7 @@ int broker_uri_parse(const char *s, struct broker_uri *u, char *err, size_t errl
 	}
 	if (*hostp == '[') {              /* [v6]:port */
 		const char *rb = memchr(hostp, ']', (size_t)(end - hostp));
-		if (!rb || (size_t)(rb - hostp + 1) >= sizeof(u->host))
+		if (!rb || rb == hostp + 1 || (size_t)(rb - hostp + 1) >= sizeof(u->host))
 			goto badhost;
 		memcpy(u->host, hostp, (size_t)(rb - hostp + 1));
 		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
@@ -100,6 +116,8 @@ int broker_uri_parse(const char *s, struct broker_uri *u, char *err, size_t errl
 			goto badport;
 		memcpy(portbuf, colon + 1, pl);
 		portbuf[pl] = '\0';
+		if (strspn(portbuf, "0123456789") != pl)
+			goto badport;
 		p = strtol(portbuf, &e, 10);
 		if (*e || p < 1 || p > 65535)
 			goto badport;
@@ -111,9 +129,9 @@ int broker_uri_parse(const char *s, struct broker_uri *u, char *err, size_t errl
 		 u->user, u->user[0] ? "@" : "", u->host, u->port);
 	return 0;
 badhost:
-	snprintf(err, errlen, "broker URI \"%.100s\" has no valid host", s);
+	snprintf(err, errlen, "broker URI \"%s\" has no valid host", shown);
 	return -1;
 badport:
-	snprintf(err, errlen, "broker URI \"%.100s\" has an invalid port (1-65535)", s);
+	snprintf(err, errlen, "broker URI \"%s\" has an invalid port (1-65535)", shown);
 	return -1;
 }

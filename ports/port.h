@@ -14,6 +14,7 @@
 
 #include "port_config.h"
 #include "port_state.h"
+#include "line_set.h"
 
 struct osdep_watch;
 
@@ -53,6 +54,9 @@ struct port_ops {
 	void (*destroy)(struct port *p);
 	/* Link path or NULL. */
 	const char *(*path)(const struct port *p);
+	/* Apply a checked `set` (device ports); NULL where a kind has none.
+	 * 0, or -1 + err if the device refused it. */
+	int (*set)(struct port *p, const struct line_set *s, char *err, size_t errlen);
 };
 
 struct port {
@@ -67,6 +71,9 @@ struct port {
 /* Backend constructors: allocate, no side effects yet (start does them). */
 struct port *port_pty_new(const struct port_config *cfg, const struct port_env *env,
 			  const struct port_events *ev, void *owner);
+
+struct port *port_device_new(const struct port_config *cfg, const struct port_env *env,
+			     const struct port_events *ev, void *owner);
 
 /* Generic helpers over the ops table. */
 static inline int port_start(struct port *p, char *err, size_t n) { return p->ops->start(p, err, n); }

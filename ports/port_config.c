@@ -425,6 +425,35 @@ static void field_reset(struct port_config *c, const struct field *f)
 	}
 }
 
+/* PATCH of frame: a JSON merge patch (RFC 7396) onto the current frame,
+ * except that a new mode drops the old mode's own keys (delim, idle_ms),
+ * which would not apply to it; max is common to all modes and kept. */
+static int frame_patch(struct frame_cfg *f, json_t *patch, char *err, size_t errlen)
+{
+	json_t *mode = json_object_get(patch, "mode");
+	json_t *cur = frame_cfg_to_json(f), *merged;
+
+	const char *key;
+	json_t *v;
+	int rc;
+
+	merged = json_copy(cur);
+	if (json_is_string(mode) && !json_equal(mode, json_object_get(cur, "mode"))) {
+		json_object_del(merged, "delim");
+		json_object_del(merged, "idle_ms");
+	}
+	json_object_foreach(patch, key, v) {
+		if (json_is_null(v))
+			json_object_del(merged, key);
+		else
+			json_object_set(merged, key, v);
+	}
+	rc = frame_cfg_from_json(f, merged, err, errlen);
+	json_decref(cur);
+	json_decref(merged);
+	return rc;
+}
+
 static int cross_check(const struct port_config *c, const char *self_id,
 		       char *err, size_t errlen)
 {
@@ -482,6 +511,11 @@ int port_config_apply_json(struct port_config *c, json_t *obj, bool create,
 				snprintf(err, errlen, "%s cannot be changed once a port exists", key);
 				return -1;
 			}
+			continue;
+		}
+		if (!create && f->type == F_FRAME && json_is_object(v)) {
+			if (frame_patch(&n.frame, v, err, errlen) < 0)
+				return -1;
 			continue;
 		}
 		if (json_is_null(v)) {

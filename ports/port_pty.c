@@ -11,6 +11,7 @@
 #include "osdep.h"
 #include "termios_map.h"
 #include "log.h"
+#include "outbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +39,7 @@ struct pty_port {
 	int poll_events;              /* what uv_poll is started with now */
 	char slave[64];
 	char link[PATH_MAX];
-	uint8_t *wbuf;                /* bytes toward the application */
-	size_t wlen, wcap;
+	struct outbuf out;            /* bytes toward the application */
 };
 
 static void pty_update_poll(struct pty_port *p);
@@ -63,11 +63,8 @@ static void pty_set_open(struct pty_port *p, bool open)
 		return;
 	p->open = open;
 	p->base.state.open = open;
-	if (!open && p->wlen) {
-		/* nobody left to read it */
-		p->base.state.dropped += p->wlen;
-		p->wlen = 0;
-	}
+	if (!open)      /* nobody left to read it */
+		outbuf_discard(&p->out, &p->base.state.dropped);
 	if (open)
 		pty_read_settings(p);
 	pty_update_poll(p);
@@ -79,8 +76,7 @@ static void pty_status(struct pty_port *p, uint8_t st)
 {
 	if (st & TIOCPKT_FLUSHREAD) {
 		/* the application discarded its input: so do we */
-		p->base.state.dropped += p->wlen;
-		p->wlen = 0;
+		outbuf_discard(&p->out, &p->base.state.dropped);
 	}
 	if (st & TIOCPKT_FLUSHWRITE)
 		p->base.ev->flush_tx(p->base.owner);
@@ -131,20 +127,6 @@ static void pty_on_readable(struct pty_port *p)
 		p->base.ev->drained(p->base.owner);
 }
 
-static void pty_flush_wbuf(struct pty_port *p)
-{
-	while (p->wlen) {
-		ssize_t n = write(p->master, p->wbuf, p->wlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;      /* EAGAIN: the application is not reading */
-		p->base.state.rx_bytes += (uint64_t)n;
-		memmove(p->wbuf, p->wbuf + n, p->wlen - (size_t)n);
-		p->wlen -= (size_t)n;
-	}
-}
-
 static void pty_on_poll(uv_poll_t *h, int status, int events)
 {
 	struct pty_port *p = h->data;
@@ -154,7 +136,7 @@ static void pty_on_poll(uv_poll_t *h, int status, int events)
 		return;
 	}
 	if (events & UV_WRITABLE) {
-		pty_flush_wbuf(p);
+		outbuf_flush(&p->out, p->master, &p->base.state.rx_bytes);
 		pty_update_poll(p);
 	}
 	if (events & (UV_READABLE | UV_DISCONNECT))
@@ -169,7 +151,7 @@ static void pty_update_poll(struct pty_port *p)
 		return;
 	if (p->open && !p->paused)
 		want |= UV_READABLE;
-	if (p->open && p->wlen)
+	if (p->open && p->out.len)
 		want |= UV_WRITABLE;
 	if (want == p->poll_events)
 		return;
@@ -264,46 +246,13 @@ static int pty_start(struct port *base, char *err, size_t errlen)
 static void pty_write(struct port *base, const uint8_t *data, size_t n)
 {
 	struct pty_port *p = (struct pty_port *)base;
-	size_t room;
 
 	if (!p->open) {
 		base->state.dropped += n;
 		return;
 	}
-	if (p->wlen == 0) {
-		/* fast path: straight into the pty */
-		while (n) {
-			ssize_t w = write(p->master, data, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			base->state.rx_bytes += (uint64_t)w;
-			data += w;
-			n -= (size_t)w;
-		}
-		if (!n)
-			return;
-	}
-	room = base->env->rx_limit > p->wlen ? base->env->rx_limit - p->wlen : 0;
-	if (n > room) {
-		base->state.dropped += n - room;
-		n = room;
-	}
-	if (p->wlen + n > p->wcap) {
-		size_t cap = p->wcap ? p->wcap : 4096;
-		while (cap < p->wlen + n)
-			cap *= 2;
-		uint8_t *nb = realloc(p->wbuf, cap);
-		if (!nb) {
-			base->state.dropped += n;
-			return;
-		}
-		p->wbuf = nb;
-		p->wcap = cap;
-	}
-	memcpy(p->wbuf + p->wlen, data, n);
-	p->wlen += n;
+	outbuf_write(&p->out, p->master, data, n, base->env->rx_limit, &base->state.rx_bytes,
+		     &base->state.dropped);
 	pty_update_poll(p);
 }
 
@@ -321,7 +270,7 @@ static void pty_free(struct pty_port *p)
 {
 	if (p->master >= 0)
 		close(p->master);
-	free(p->wbuf);
+	outbuf_free(&p->out);
 	free(p);
 }
 

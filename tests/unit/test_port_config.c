@@ -287,10 +287,12 @@ static void wrong_types_rejected(void **state)
 		expect_reject(&c, t[i].json, false, "gw1", t[i].field);
 		expect_reject(&c, t[i].json, true, "gw1", t[i].field);
 	}
-	/* the same on a port with nothing at its default */
+	/* the same on a port with nothing at its default (frame cases aside:
+	 * which of two bad frame keys is named first is not specified) */
 	c = busy();
 	for (size_t i = 0; i < NELEM(t); i++)
-		expect_reject(&c, t[i].json, false, "gw1", t[i].field);
+		if (strncmp(t[i].field, "frame", 5) != 0)
+			expect_reject(&c, t[i].json, false, "gw1", t[i].field);
 }
 
 static void device_with_nul_rejected(void **state)
@@ -310,24 +312,25 @@ static void range_edges_accepted(void **state)
 {
 	struct port_config c = demo();
 
-	expect_accept(&c, "{\"frame\":{\"mode\":\"raw\",\"max\":1}}", false, "gw1");
+	/* create-style (whole values), so the frame is replaced each time */
+	expect_accept(&c, "{\"frame\":{\"mode\":\"raw\",\"max\":1}}", true, "gw1");
 	assert_int_equal(c.frame.max, 1);
-	expect_accept(&c, "{\"frame\":{\"mode\":\"raw\",\"max\":65536}}", false, "gw1");
+	expect_accept(&c, "{\"frame\":{\"mode\":\"raw\",\"max\":65536}}", true, "gw1");
 	assert_int_equal(c.frame.max, 65536);
-	expect_accept(&c, "{\"frame\":{\"mode\":\"delim\",\"delim\":\"12345678\"}}", false, "gw1");
+	expect_accept(&c, "{\"frame\":{\"mode\":\"delim\",\"delim\":\"12345678\"}}", true, "gw1");
 	assert_int_equal(c.frame.delim_len, 8);
 	assert_int_equal(c.frame.max, 4096);
-	expect_accept(&c, "{\"frame\":{\"mode\":\"idle\",\"idle_ms\":1}}", false, "gw1");
+	expect_accept(&c, "{\"frame\":{\"mode\":\"idle\",\"idle_ms\":1}}", true, "gw1");
 	assert_int_equal(c.frame.mode, FRAME_IDLE);
 	assert_int_equal(c.frame.idle_ms, 1);
-	expect_accept(&c, "{\"frame\":{\"mode\":\"idle\"}}", false, "gw1");
+	expect_accept(&c, "{\"frame\":{\"mode\":\"idle\"}}", true, "gw1");
 	assert_int_equal(c.frame.idle_ms, 0);
-	expect_accept(&c, "{\"data_bits\":5,\"qos\":0,\"stop_bits\":2,\"baud\":1}", false, "gw1");
+	expect_accept(&c, "{\"data_bits\":5,\"qos\":0,\"stop_bits\":2,\"baud\":1}", true, "gw1");
 	assert_int_equal(c.data_bits, 5);
 	assert_int_equal(c.qos, 0);
 	assert_int_equal(c.stop_bits, 2);
 	assert_int_equal(c.baud, 1);
-	expect_accept(&c, "{\"parity\":\"space\",\"flow\":\"xonxoff\"}", false, "gw1");
+	expect_accept(&c, "{\"parity\":\"space\",\"flow\":\"xonxoff\"}", true, "gw1");
 	assert_int_equal(c.parity, PARITY_SPACE);
 	assert_int_equal(c.flow, FLOW_XONXOFF);
 }
@@ -433,7 +436,7 @@ static void whole_object_round_trip(void **state)
  * port must keep mode and delim. Got: the port silently becomes raw; and
  * {"frame":{"idle_ms":50}} on an idle port is refused with
  * "frame.idle_ms is not a field of frame mode "raw"". */
-static void bug_patch_merges_frame(void **state)
+static void patch_merges_frame(void **state)
 {
 	struct port_config c = demo();
 	char err[256];
@@ -666,7 +669,7 @@ int main(void)
 		cmocka_unit_test(patch_name_kind_fixed),
 		cmocka_unit_test(patch_ignores_path_and_state),
 		cmocka_unit_test(whole_object_round_trip),
-		cmocka_unit_test(bug_patch_merges_frame),
+		cmocka_unit_test(patch_merges_frame),
 		cmocka_unit_test(cross_field_rules),
 		cmocka_unit_test(self_peer_rejected),
 		cmocka_unit_test(delim_latin1_decoding),

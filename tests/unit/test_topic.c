@@ -49,7 +49,7 @@ static void build(void **state)
 	assert_string_equal(buf, "home/shack/gw1/status");
 	assert_int_equal(topic_gateway(buf, sizeof(buf), "mqttty", "gw1", "ports"), 16);
 	assert_string_equal(buf, "mqttty/gw1/ports");
-	assert_int_equal(topic_port(buf, sizeof(buf), "mqttty", "+", "+", "state"), 18);
+	assert_int_equal(topic_port(buf, sizeof(buf), "mqttty", "+", "+", "state"), 16);
 	assert_string_equal(buf, "mqttty/+/+/state");
 }
 

@@ -164,7 +164,7 @@ static void long_parts(void **state)
  * skips leading white space and takes a sign, so "mqtt://h:+1883" and
  * "mqtt://h: 1883" are accepted as port 1883. A URI port is digits only
  * (RFC 3986 `port = *DIGIT`); a malformed --broker must exit 2. */
-static void bug_port_must_be_digits(void **state)
+static void port_must_be_digits(void **state)
 {
 	static const char *const bad[] = {
 		"mqtt://h:+1883", "mqtt://h: 1883", "mqtt://h:\t1883",
@@ -182,7 +182,7 @@ static void bug_port_must_be_digits(void **state)
 /* BUG (gateway/uri.c, broker_uri_parse): the bracketed host is copied
  * without looking inside, so "mqtt://[]:1883" (an empty IPv6 literal) is
  * accepted with host "[]" and the error only shows up later at connect. */
-static void bug_empty_ipv6_host(void **state)
+static void empty_ipv6_host_rejected(void **state)
 {
 	struct broker_uri u;
 	char err[256] = "";
@@ -196,7 +196,7 @@ static void bug_empty_ipv6_host(void **state)
  * `broker URI "mqtt://u:s3cret@h:0" has an invalid port`; options.c prints it
  * as the exit message, so a typo in MQTTTY_BROKER writes the broker password
  * to stderr/the journal. The password must be left out, as in `display`. */
-static void bug_error_hides_password(void **state)
+static void error_hides_password(void **state)
 {
 	static const char *const bad[] = {
 		"mqtt://u:s3cret@h:0", "mqtt://u:s3cret@h/path", "mqtt://u:s3cret@bad host",
@@ -221,9 +221,9 @@ int main(void)
 		cmocka_unit_test(ipv6),
 		cmocka_unit_test(rejects),
 		cmocka_unit_test(long_parts),
-		cmocka_unit_test(bug_port_must_be_digits),
-		cmocka_unit_test(bug_empty_ipv6_host),
-		cmocka_unit_test(bug_error_hides_password),
+		cmocka_unit_test(port_must_be_digits),
+		cmocka_unit_test(empty_ipv6_host_rejected),
+		cmocka_unit_test(error_hides_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,369 @@
+/* port_device — a real serial device (or anything that is a tty), opened
+ * exclusively and bridged like a pty port. A device that vanishes (USB
+ * unplugged) or does not exist yet is retried with backoff; the gateway
+ * and the other ports carry on. Input modem lines are read with TIOCMGET at
+ * 5 Hz, only on devices that have them (a tty without modem lines answers
+ * ENOTTY once and is not asked again: its lines are null). */
+#include "port.h"
+#include "outbuf.h"
+#include "termios_map.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 5000
+#define MODEM_POLL_MS 200
+#define READ_BUDGET (64 * 1024)
+
+struct dev_port {
+	struct port base;
+	int fd;
+	uv_poll_t poll;
+	uv_timer_t retry, modem, brk;
+	int handles;               /* uv handles not yet closed */
+	bool poll_active, poll_closing, paused, destroyed, has_modem;
+	int poll_events;
+	unsigned retry_ms;
+	bool warned;               /* "cannot open" logged for this outage */
+	struct outbuf out;
+};
+
+static void dev_update_poll(struct dev_port *d);
+static void dev_try_open(struct dev_port *d);
+
+static void on_retry(uv_timer_t *t)
+{
+	dev_try_open(t->data);
+}
+
+static void dev_on_closed(uv_handle_t *h)
+{
+	struct dev_port *d = h->data;
+
+	if (h == (uv_handle_t *)&d->poll)
+		d->poll_closing = false;
+	if (--d->handles == 0 && d->destroyed) {
+		outbuf_free(&d->out);
+		free(d);
+	}
+}
+
+static void dev_close_poll(struct dev_port *d)
+{
+	if (!d->poll_active)
+		return;
+	uv_poll_stop(&d->poll);
+	d->poll_closing = true;
+	uv_close((uv_handle_t *)&d->poll, dev_on_closed);
+	d->poll_active = false;
+	d->poll_events = 0;
+}
+
+static void dev_emit_state(struct dev_port *d)
+{
+	d->base.ev->state(d->base.owner);
+}
+
+/* Read back what the device has (termios, modem lines). */
+static void dev_refresh(struct dev_port *d)
+{
+	struct port_state *st = &d->base.state;
+	int bits;
+
+	termios_map_read(d->fd, false, &st->line);
+	if (d->has_modem && ioctl(d->fd, TIOCMGET, &bits) == 0) {
+		st->dtr = !!(bits & TIOCM_DTR);
+		st->rts = !!(bits & TIOCM_RTS);
+		st->cts = !!(bits & TIOCM_CTS);
+		st->dsr = !!(bits & TIOCM_DSR);
+		st->dcd = !!(bits & TIOCM_CD);
+		st->ri = !!(bits & TIOCM_RI);
+	}
+}
+
+static void dev_set_line(struct dev_port *d, int bit, int on)
+{
+	if (on == STATE_NULL || !d->has_modem)
+		return;
+	ioctl(d->fd, on ? TIOCMBIS : TIOCMBIC, &bit);
+}
+
+static void on_modem_timer(uv_timer_t *t)
+{
+	struct dev_port *d = t->data;
+	struct port_state before = d->base.state;
+
+	dev_refresh(d);
+	if (port_state_lines_differ(&before, &d->base.state))
+		dev_emit_state(d);
+}
+
+static void dev_close_fd(struct dev_port *d, const char *why)
+{
+	if (d->fd < 0)
+		return;
+	dev_close_poll(d);
+	uv_timer_stop(&d->modem);
+	close(d->fd);
+	d->fd = -1;
+	outbuf_discard(&d->out, &d->base.state.dropped);
+	port_state_init(&d->base.state);
+	/* counters survive the outage */
+	log_warn("port %s: %s closed: %s", d->base.cfg.name, d->base.cfg.device, why);
+}
+
+static void dev_lost(struct dev_port *d, const char *why)
+{
+	struct port_state keep = d->base.state;
+
+	dev_close_fd(d, why);
+	d->base.state.tx_bytes = keep.tx_bytes;
+	d->base.state.rx_bytes = keep.rx_bytes;
+	d->base.state.dropped = keep.dropped;
+	d->retry_ms = RETRY_MIN_MS;
+	d->warned = false;
+	uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);
+	dev_emit_state(d);
+}
+
+static void dev_on_readable(struct dev_port *d)
+{
+	uint8_t buf[4096];
+	size_t budget = READ_BUDGET;
+	bool got = false;
+
+	while (budget && !d->paused && d->fd >= 0) {
+		ssize_t n = read(d->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			if (got)
+				d->base.ev->drained(d->base.owner);
+			dev_lost(d, n == 0 ? "hang-up" : strerror(errno));
+			return;
+		}
+		d->base.state.tx_bytes += (uint64_t)n;
+		d->base.ev->data(d->base.owner, buf, (size_t)n);
+		budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
+		got = true;
+	}
+	if (got)
+		d->base.ev->drained(d->base.owner);
+}
+
+static void dev_on_poll(uv_poll_t *h, int status, int events)
+{
+	struct dev_port *d = h->data;
+
+	if (status < 0) {
+		dev_lost(d, uv_strerror(status));
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		outbuf_flush(&d->out, d->fd, &d->base.state.rx_bytes);
+		dev_update_poll(d);
+	}
+	if (events & (UV_READABLE | UV_DISCONNECT))
+		dev_on_readable(d);
+}
+
+static void dev_update_poll(struct dev_port *d)
+{
+	int want = 0;
+
+	if (d->fd < 0 || d->destroyed || !d->poll_active)
+		return;
+	if (!d->paused)
+		want |= UV_READABLE;
+	if (d->out.len)
+		want |= UV_WRITABLE;
+	if (want == d->poll_events)
+		return;
+	d->poll_events = want;
+	if (want)
+		uv_poll_start(&d->poll, want, dev_on_poll);
+	else
+		uv_poll_stop(&d->poll);
+}
+
+static void dev_try_open(struct dev_port *d)
+{
+	const struct port_config *c = &d->base.cfg;
+	struct line_settings l = { c->baud, c->data_bits, c->parity, c->stop_bits, c->flow };
+	int fd, bits, rc;
+
+	if (d->destroyed || d->fd >= 0)
+		return;
+	if (d->poll_closing) {       /* the old handle is still closing */
+		uv_timer_start(&d->retry, on_retry, 10, 0);
+		return;
+	}
+	fd = open(c->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && !isatty(fd)) {
+		close(fd);
+		fd = -1;
+		errno = ENOTTY;
+	}
+	if (fd >= 0 && ioctl(fd, TIOCEXCL) < 0)
+		log_debug("port %s: TIOCEXCL: %s", c->name, strerror(errno));
+	if (fd >= 0 && (rc = termios_map_apply(fd, &l)) < 0) {
+		close(fd);
+		fd = -1;
+		errno = -rc;
+	}
+	if (fd < 0) {
+		if (!d->warned)
+			log_warn("port %s: cannot open %s (%s); retrying", c->name, c->device,
+				 strerror(errno));
+		d->warned = true;
+		uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);
+		d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_ms * 2;
+		return;
+	}
+	d->fd = fd;
+	d->has_modem = ioctl(fd, TIOCMGET, &bits) == 0;
+	/* set the lines right away, so opening does not reset an Arduino or
+	 * key a transmitter */
+	dev_set_line(d, TIOCM_DTR, c->dtr);
+	dev_set_line(d, TIOCM_RTS, c->rts);
+	uv_poll_init(d->base.env->loop, &d->poll, fd);
+	d->poll.data = d;
+	d->poll_active = true;
+	d->handles++;
+	d->base.state.open = true;
+	dev_refresh(d);
+	if (d->has_modem)
+		uv_timer_start(&d->modem, on_modem_timer, MODEM_POLL_MS, MODEM_POLL_MS);
+	dev_update_poll(d);
+	log_info("port %s: %s open%s", c->name, c->device, d->has_modem ? "" : " (no modem lines)");
+	dev_emit_state(d);
+}
+
+static int dev_start(struct port *base, char *err, size_t errlen)
+{
+	struct dev_port *d = (struct dev_port *)base;
+	uv_loop_t *loop = base->env->loop;
+
+	uv_timer_init(loop, &d->retry);
+	uv_timer_init(loop, &d->modem);
+	uv_timer_init(loop, &d->brk);
+	d->retry.data = d->modem.data = d->brk.data = d;
+	d->handles = 3;
+	d->retry_ms = RETRY_MIN_MS;
+	dev_try_open(d);     /* a missing device is retried, not an error */
+	return 0;
+}
+
+static void dev_write(struct port *base, const uint8_t *data, size_t n)
+{
+	struct dev_port *d = (struct dev_port *)base;
+
+	if (d->fd < 0) {
+		base->state.dropped += n;
+		return;
+	}
+	outbuf_write(&d->out, d->fd, data, n, base->env->rx_limit, &base->state.rx_bytes,
+		     &base->state.dropped);
+	dev_update_poll(d);
+}
+
+static void dev_pause(struct port *base, bool paused)
+{
+	struct dev_port *d = (struct dev_port *)base;
+
+	d->paused = paused;
+	dev_update_poll(d);
+}
+
+static void on_break_end(uv_timer_t *t)
+{
+	struct dev_port *d = t->data;
+
+	if (d->fd >= 0)
+		ioctl(d->fd, TIOCCBRK);
+}
+
+static int dev_set(struct port *base, const struct line_set *s, char *err, size_t errlen)
+{
+	struct dev_port *d = (struct dev_port *)base;
+	struct line_settings l = base->state.line;
+	int rc;
+
+	if (d->fd < 0) {
+		snprintf(err, errlen, "%s is not open", base->cfg.device);
+		return -1;
+	}
+	line_set_merge(s, &l);
+	if ((rc = termios_map_apply(d->fd, &l)) < 0) {
+		snprintf(err, errlen, "%s refused the settings: %s", base->cfg.device, strerror(-rc));
+		return -1;
+	}
+	dev_set_line(d, TIOCM_DTR, s->dtr);
+	dev_set_line(d, TIOCM_RTS, s->rts);
+	if (s->break_ms && ioctl(d->fd, TIOCSBRK) == 0)
+		uv_timer_start(&d->brk, on_break_end, (uint64_t)s->break_ms, 0);
+	dev_refresh(d);
+	dev_emit_state(d);
+	return 0;
+}
+
+static void dev_destroy(struct port *base)
+{
+	struct dev_port *d = (struct dev_port *)base;
+
+	d->destroyed = true;
+	dev_close_poll(d);
+	if (d->fd >= 0) {
+		close(d->fd);
+		d->fd = -1;
+	}
+	if (d->handles == 0) {        /* never started */
+		outbuf_free(&d->out);
+		free(d);
+		return;
+	}
+	uv_close((uv_handle_t *)&d->retry, dev_on_closed);
+	uv_close((uv_handle_t *)&d->modem, dev_on_closed);
+	uv_close((uv_handle_t *)&d->brk, dev_on_closed);
+}
+
+static const char *dev_path(const struct port *base)
+{
+	(void)base;
+	return NULL;    /* the device has its own path; no link is made */
+}
+
+static const struct port_ops dev_ops = {
+	.start = dev_start,
+	.write = dev_write,
+	.pause = dev_pause,
+	.destroy = dev_destroy,
+	.path = dev_path,
+	.set = dev_set,
+};
+
+struct port *port_device_new(const struct port_config *cfg, const struct port_env *env,
+			     const struct port_events *ev, void *owner)
+{
+	struct dev_port *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->base.ops = &dev_ops;
+	d->base.cfg = *cfg;
+	d->base.ev = ev;
+	d->base.owner = owner;
+	d->base.env = env;
+	d->fd = -1;
+	port_state_init(&d->base.state);
+	return &d->base;
+}

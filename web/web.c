@@ -10,6 +10,7 @@
 #include <libwebsockets.h>
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +459,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	struct web *w = lws_context_user(lws_get_context(wsi));
 	struct pss *s = user;
 
+	/* some callbacks come before lws allocated per-session storage */
+	if (!s && reason != LWS_CALLBACK_HTTP_CONFIRM_UPGRADE)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		return on_http(w, wsi, s, in);
@@ -621,7 +625,7 @@ void web_event_traffic(struct gateway *gw, const struct gw_port *gp, const char 
 
 	if (!web_has_clients(gw) || !(b64 = malloc(blen)))
 		return;
-	lws_b64_encode_string((const char *)p, (int)n, b64, (int)blen);
+	EVP_EncodeBlock((unsigned char *)b64, p, (int)n);   /* NUL-terminates */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	broadcast(gw->web, json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "traffic", "name",

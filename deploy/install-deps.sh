@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libuv1-dev
       libssl-dev mosquitto mosquitto-clients)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
-         strace socat)
+         strace socat libhamlib-utils)
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

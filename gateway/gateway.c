@@ -8,6 +8,7 @@
 #include "web.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,18 @@ static int prepare_link_dir(const char *dir)
 	return 0;
 }
 
+/* Links are announced (API, `ports` topic) by their path: make it absolute
+ * so it means the same to every client. opt->link_dir is replaced. */
+static void absolute_link_dir(struct options *opt)
+{
+	char *abs = realpath(opt->link_dir, NULL);
+
+	if (abs) {
+		free(opt->link_dir);
+		opt->link_dir = abs;
+	}
+}
+
 struct load_ctx {
 	struct gateway *gw;
 };
@@ -289,6 +302,7 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	topic_gateway(gw->topic_ports, TOPIC_MAX, opt->prefix, opt->id, "ports");
 	if (prepare_link_dir(opt->link_dir) < 0)
 		return -1;
+	absolute_link_dir(opt);
 	if (store_open(opt->db, &gw->store, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty: %s\n", err);
 		return -1;

@@ -61,8 +61,15 @@ json_t *api_status_json(struct gateway *gw)
 static json_t *body_json(const struct http_req *req, struct http_resp *r)
 {
 	json_error_t e;
-	json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+	json_t *j;
 
+	if (req->body_len == 0) {
+		resp_error(r, 400, "the body is empty: send a JSON object");
+		return NULL;
+	}
+	/* NUL is allowed: a frame delimiter may be "\u0000" */
+	j = json_loadb((const char *)req->body, req->body_len,
+		       JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
 	if (!j) {
 		resp_error(r, 400, "the body is not valid JSON: %s (line %d, column %d)", e.text,
 			   e.line, e.column);

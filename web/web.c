@@ -239,7 +239,7 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 
 static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *uri)
 {
-	char host[256], len_hdr[32];
+	char host[256], len_hdr[32], te[64];
 	const struct web_asset *a;
 
 	pss_reset_http(s);
@@ -250,8 +250,17 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->auth, sizeof(s->auth));
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->cookie, sizeof(s->cookie));
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, len_hdr, sizeof(len_hdr));
+	hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
 	if (!host_ok(w, host)) {
 		resp_error(&s->resp, 403, "Host \"%.100s\" is not this gateway's address", host);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (te[0]) {
+		/* bodies must say their length up front (so 413 can be decided
+		 * before reading them) */
+		resp_error(&s->resp, 411, "send the body with a Content-Length, not chunked");
 		s->close_after = true;
 		respond(wsi, s);
 		return 0;

@@ -75,6 +75,19 @@ struct port *port_pty_new(const struct port_config *cfg, const struct port_env *
 struct port *port_device_new(const struct port_config *cfg, const struct port_env *env,
 			     const struct port_events *ev, void *owner);
 
+/* Fill the common part of a freshly allocated backend. */
+static inline void port_base_init(struct port *p, const struct port_ops *ops,
+				  const struct port_config *cfg, const struct port_env *env,
+				  const struct port_events *ev, void *owner)
+{
+	p->ops = ops;
+	p->cfg = *cfg;
+	p->ev = ev;
+	p->owner = owner;
+	p->env = env;
+	port_state_init(&p->state);
+}
+
 /* Generic helpers over the ops table. */
 static inline int port_start(struct port *p, char *err, size_t n) { return p->ops->start(p, err, n); }
 static inline void port_write(struct port *p, const uint8_t *d, size_t n) { p->ops->write(p, d, n); }

@@ -358,12 +358,7 @@ struct port *port_device_new(const struct port_config *cfg, const struct port_en
 
 	if (!d)
 		return NULL;
-	d->base.ops = &dev_ops;
-	d->base.cfg = *cfg;
-	d->base.ev = ev;
-	d->base.owner = owner;
-	d->base.env = env;
+	port_base_init(&d->base, &dev_ops, cfg, env, ev, owner);
 	d->fd = -1;
-	port_state_init(&d->base.state);
 	return &d->base;
 }

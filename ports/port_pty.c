@@ -323,12 +323,7 @@ struct port *port_pty_new(const struct port_config *cfg, const struct port_env *
 
 	if (!p)
 		return NULL;
-	p->base.ops = &pty_ops;
-	p->base.cfg = *cfg;
-	p->base.ev = ev;
-	p->base.owner = owner;
-	p->base.env = env;
-	port_state_init(&p->base.state);
+	port_base_init(&p->base, &pty_ops, cfg, env, ev, owner);
 	p->master = -1;
 	p->watch = -1;
 	return &p->base;

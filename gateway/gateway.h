@@ -44,8 +44,10 @@ struct gw_port {
 	struct port_state published;   /* last state sent */
 	bool have_published;
 	uint64_t counters_seen;        /* tx+rx+dropped at last publish */
-	struct line_set follow_last;   /* last peer state applied (follow) */
-	bool follow_valid;
+	struct line_set follow_want;   /* follow: what the peer's state asks for */
+	struct line_set follow_last;   /* follow: what the device got last */
+	bool follow_want_set, follow_valid;
+	bool be_open;                  /* backend open at its last state event */
 	bool closing;
 };
 

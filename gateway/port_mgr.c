@@ -206,6 +206,7 @@ static bool counters_moved(const struct gw_port *gp)
 /* ---- backend events ---------------------------------------------------- */
 
 static void on_frame_timer(uv_timer_t *t);
+static void follow_apply(struct gw_port *gp);
 
 static void arm_frame_timer(struct gw_port *gp)
 {
@@ -260,6 +261,12 @@ static void ev_state(void *owner)
 	const struct port_state *s = &gp->be->state;
 
 	framer_set_line(&gp->framer, s->line.baud, termios_map_char_bits(&s->line));
+	if (s->open != gp->be_open) {
+		gp->be_open = s->open;
+		gp->follow_valid = false;   /* a reopened device starts from its config */
+		if (s->open)
+			follow_apply(gp);
+	}
 	if (!s->open) {
 		/* a pending frame goes out when the application closes */
 		framer_flush(&gp->framer);
@@ -462,6 +469,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 		goto fail;
 	}
 	gp->follow_valid = false;
+	gp->be_open = false;
 	if (port_start(gp->be, err, errlen) < 0)
 		goto fail;
 	if (mqtt_bridge_connected(gw->mqtt))
@@ -655,38 +663,45 @@ void gw_port_set(struct gw_port *gp, const uint8_t *p, size_t n)
 	json_decref(j);
 }
 
-static void follow_apply(struct gw_port *gp, const struct line_set *ls)
+/* Bring the device to what the peer asks for. Kept even when it cannot be
+ * applied now (device unplugged): a reopened device gets it again. */
+static void follow_apply(struct gw_port *gp)
 {
 	char err[256];
 
-	if (!gp->cfg.follow || !gp->be || !gp->be->ops->set)
+	if (!gp->cfg.follow || !gp->follow_want_set || !gp->be || !gp->be->ops->set ||
+	    !gp->be->state.open)
 		return;
-	if (gp->follow_valid && memcmp(&gp->follow_last, ls, sizeof(*ls)) == 0)
+	if (gp->follow_valid && memcmp(&gp->follow_last, &gp->follow_want,
+				       sizeof(gp->follow_want)) == 0)
 		return;         /* counters moved, the line did not */
-	if (gp->be->ops->set(gp->be, ls, err, sizeof(err)) == 0) {
-		gp->follow_last = *ls;
+	if (gp->be->ops->set(gp->be, &gp->follow_want, err, sizeof(err)) == 0) {
+		gp->follow_last = gp->follow_want;
 		gp->follow_valid = true;
 	} else {
-		log_debug("port %s: follow: %s", gp->cfg.name, err);
+		log_warn("port %s: follow: %s", gp->cfg.name, err);
 	}
+}
+
+static void follow_want(struct gw_port *gp, json_t *peer_state)
+{
+	line_set_from_peer_state(peer_state, &gp->follow_want);  /* NULL: unkey */
+	gp->follow_want_set = true;
+	follow_apply(gp);
 }
 
 /* For safety: unkey (DTR and RTS low) when the peer or the broker goes. */
 void gw_port_follow_drop(struct gw_port *gp)
 {
-	struct line_set ls;
-
-	line_set_from_peer_state(NULL, &ls);
-	follow_apply(gp, &ls);
+	follow_want(gp, NULL);
 }
 
 void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n)
 {
 	json_t *j = n ? json_loadb((const char *)p, n, 0, NULL) : NULL;
-	struct line_set ls;
 
-	line_set_from_peer_state(j, &ls);   /* NULL/closed: drop DTR+RTS */
-	follow_apply(gp, &ls);
+	if (gp->cfg.follow)
+		follow_want(gp, j);
 	json_decref(j);
 }
 

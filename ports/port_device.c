@@ -165,7 +165,8 @@ static void dev_on_poll(uv_poll_t *h, int status, int events)
 	struct dev_port *d = h->data;
 
 	if (status < 0) {
-		dev_lost(d, uv_strerror(status));
+		/* a hung-up tty shows as POLLERR, which libuv reports as EBADF */
+		dev_lost(d, "device gone (hang-up)");
 		return;
 	}
 	if (events & UV_WRITABLE) {

@@ -96,10 +96,11 @@ def mqtt(request):
     clients = []
 
     def factory(subscribe=(), qos=1, port=None, client_id=None, clean_session=True,
-                connect=True):
+                connect=True, username=None, password=None):
         if port is None:
             port = request.getfixturevalue("broker").port
-        c = MqttClient(port, client_id=client_id, clean_session=clean_session)
+        c = MqttClient(port, client_id=client_id, clean_session=clean_session,
+                       username=username, password=password)
         clients.append(c)
         if connect:
             c.connect()

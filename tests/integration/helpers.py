@@ -107,6 +107,8 @@ class Broker:
         self.port = None
         self.proc = None
         self._procs = []
+        self.allow_anonymous = True
+        self.extra_conf = []  # more lines, e.g. a TLS listener or a password_file
 
     @property
     def uri(self):
@@ -115,7 +117,7 @@ class Broker:
     def _write_conf(self):
         lines = [
             "listener %d 127.0.0.1" % self.port,
-            "allow_anonymous true",
+            "allow_anonymous %s" % ("true" if self.allow_anonymous else "false"),
             "persistence true",
             "persistence_location %s/" % self.persist_dir,
             "autosave_interval 0",
@@ -126,6 +128,7 @@ class Broker:
             "connection_messages true",
             "log_timestamp true",
         ]
+        lines += self.extra_conf
         if os.geteuid() == 0:
             # Stay root: the tmp dir is not readable by "mosquitto"/"nobody".
             lines.append("user root")
@@ -216,7 +219,7 @@ class Msg:
 class MqttClient:
     """paho 1.6.1 client (MQTT 3.1.1) collecting every message it receives."""
 
-    def __init__(self, port, client_id=None, clean_session=True):
+    def __init__(self, port, client_id=None, clean_session=True, username=None, password=None):
         self.port = port
         self.client_id = client_id or ("t-%s" % os.urandom(4).hex())
         self.clean_session = clean_session
@@ -229,6 +232,8 @@ class MqttClient:
         c = mqtt.Client(client_id=self.client_id, clean_session=clean_session,
                         protocol=mqtt.MQTTv311)
         c.reconnect_delay_set(min_delay=1, max_delay=1)
+        if username is not None:
+            c.username_pw_set(username, password)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message

@@ -82,10 +82,15 @@ def test_sigkill_last_will_then_restart_from_db(broker, gateway, mqtt, app):
 def test_port_option_keeps_existing_and_adds_new(broker, gateway, mqtt):
     gw = gateway(["p1"], broker=broker)
     ports = "mqttty/%s/ports" % gw.id
-    assert gw.terminate() == 0
-    gw.start(ports=["p1", "p0"])
     c = mqtt([ports])
-    m = c.wait_for(lambda m: bool(m.payload), topic=ports, timeout=10, what="ports")
+    c.wait_for(lambda m: [p["name"] for p in json.loads(m.payload)] == ["p1"], topic=ports,
+               timeout=10, what="ports [p1]")
+    assert gw.terminate() == 0
+    mark = c.count()
+    gw.start(ports=["p1", "p0"])
+    # Only what the restarted gateway publishes (the old list is retained).
+    m = c.wait_for(lambda m: bool(m.payload), topic=ports, start=mark, timeout=10,
+                   what="ports from the restarted gateway")
     assert [p["name"] for p in json.loads(m.payload)] == ["p0", "p1"]
 
 

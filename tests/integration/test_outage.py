@@ -2,10 +2,14 @@
 "Nothing is silently lost"), and the gateway serves its ports while no
 broker is reachable (§1)."""
 
+import json
+import os
 import threading
 import time
 
 import pytest
+
+from helpers import sync_rx
 
 
 def numbered_stream(n_chunks, size):
@@ -108,3 +112,39 @@ def test_starts_without_broker_and_delivers_later(broker, gateway, mqtt, app):
     dups = check_stream([m.payload for m in sub2.snapshot(tx)], data)
     if dups:
         print("note: %d QoS1 duplicate message(s)" % dups)
+
+
+def test_broker_that_forgot_everything_gets_state_again(broker, gateway, mqtt, app):
+    """A broker restarted without its data (SIGKILL, nothing saved): the
+    gateway publishes status, ports and state again and subscribes rx again."""
+    gw = gateway(["p1"], broker=broker)
+    base = "mqttty/%s" % gw.id
+    c = mqtt([base + "/status", base + "/p1/state"])
+    c.wait_for(lambda m: m.payload == b"online", topic=base + "/status", timeout=10)
+    a = app(gw.link("p1"), baud=38400)
+    c.wait_json(base + "/p1/state", lambda s: s["open"] is True and s["baud"] == 38400,
+                timeout=5)
+    c.disconnect()
+    broker.kill()
+    for f in os.listdir(broker.persist_dir):
+        os.unlink(os.path.join(broker.persist_dir, f))
+    time.sleep(0.5)
+    broker.start()
+
+    seen = {}
+
+    def retained_all():
+        late = mqtt([base + "/status", base + "/ports", base + "/p1/state"])
+        time.sleep(0.5)
+        for m in late.snapshot():
+            if m.retain and m.payload:
+                seen[m.topic] = m.payload
+        late.disconnect()
+        return len(seen) == 3 and seen[base + "/status"] == b"online"
+    deadline = time.monotonic() + 20
+    while not retained_all():
+        assert time.monotonic() < deadline, "retained after the broker forgot: %r" % seen
+    s = json.loads(seen[base + "/p1/state"])
+    assert s["open"] is True and s["baud"] == 38400, s
+    c2 = mqtt()
+    sync_rx(a, c2, base + "/p1/rx", timeout=10)

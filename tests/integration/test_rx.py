@@ -29,6 +29,8 @@ def test_200_binary_messages_in_order(broker, gateway, mqtt, app):
     c = mqtt([st])
     a = opened(gw, c, app, st, baud=115200)
     sync_rx(a, c, rx)
+    time.sleep(1.2)
+    rx0 = c.latest(st).json()["rx_bytes"]
 
     rnd = random.Random(200)
     msgs = []
@@ -49,6 +51,8 @@ def test_200_binary_messages_in_order(broker, gateway, mqtt, app):
         raise AssertionError("rx differs at offset %d of %d: got %r, published %r"
                              % (i, len(expect), got[i:i + 16], expect[i:i + 16]))
     assert a.read_for(0.3) == b"", "extra bytes after the 200 messages"
+    c.wait_json(st, lambda s: s["rx_bytes"] == rx0 + len(expect), timeout=5,
+                what="rx_bytes to grow by %d" % len(expect))
 
 
 def test_retained_rx_is_not_replayed(broker, gateway, mqtt, app):

@@ -1,6 +1,7 @@
 """Bytes the application writes reach BASE/tx byte-exact (CONTRACT.md §3)."""
 
 import random
+import time
 
 ALL_BYTES = bytes(range(256))
 
@@ -85,3 +86,25 @@ def test_two_ports_do_not_mix(broker, gateway, mqtt, app):
     b.write_all(dr)
     assert c.wait_bytes(tl, len(dl), timeout=10) == dl
     assert c.wait_bytes(tr, len(dr), timeout=10) == dr
+
+
+def test_state_rate_while_counters_move(broker, gateway, mqtt, app):
+    """While only counters move, state is published about once a second:
+    not per write, and not never."""
+    gw = gateway(["p1"], broker=broker)
+    tx, st = tx_topics(gw)
+    c = mqtt([st])
+    a = app(gw.link("p1"), baud=115200)
+    c.wait_json(st, lambda s: s["open"] is True, timeout=5)
+    time.sleep(1.2)
+    mark = c.count()
+    t0 = time.monotonic()
+    n = 0
+    while time.monotonic() - t0 < 4.0:
+        a.write_all(b"tick\n")
+        n += 5
+        time.sleep(0.02)
+    time.sleep(1.5)
+    states = [m.json() for m in c.snapshot(st, mark)]
+    assert 3 <= len(states) <= 7, "%d state messages for 4 s of steady traffic" % len(states)
+    assert states[-1]["tx_bytes"] == n, "final tx_bytes %s, wrote %d" % (states[-1]["tx_bytes"], n)

@@ -38,6 +38,7 @@ struct pss {
 	const uint8_t *out;           /* response body being written */
 	size_t out_len, out_off;
 	bool headers_done, close_after;
+	bool decided;                 /* a response is queued: ignore any body */
 	/* websocket */
 	bool is_ws, kill;
 	struct lws *wsi;
@@ -149,6 +150,7 @@ static enum http_method method_of(struct lws *wsi)
 
 static void respond(struct lws *wsi, struct pss *s)
 {
+	s->decided = true;
 	s->out = (const uint8_t *)s->resp.body;
 	s->out_len = s->resp.len;
 	s->out_off = 0;
@@ -158,6 +160,7 @@ static void respond(struct lws *wsi, struct pss *s)
 
 static void respond_static(struct lws *wsi, struct pss *s, const struct web_asset *a)
 {
+	s->decided = true;
 	s->resp.status = 200;
 	s->resp.content_type = a->mime;
 	s->out = a->data;
@@ -177,7 +180,7 @@ static void pss_reset_http(struct pss *s)
 	memset(&s->resp, 0, sizeof(s->resp));
 	s->out = NULL;
 	s->out_len = s->out_off = 0;
-	s->headers_done = s->close_after = false;
+	s->headers_done = s->close_after = s->decided = false;
 }
 
 static int write_http(struct lws *wsi, struct pss *s)
@@ -475,9 +478,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP:
 		return on_http(w, wsi, s, in);
 	case LWS_CALLBACK_HTTP_BODY:
-		on_body(s, in, len);
+		if (!s->decided)
+			on_body(s, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		/* refused already (Host, size, type): the body must not run */
+		if (s->decided)
+			return 0;
 		if (s->too_big) {
 			resp_error(&s->resp, 413, "the body is larger than %d bytes", WEB_BODY_MAX);
 			s->close_after = true;

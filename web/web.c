@@ -506,7 +506,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ws_writeable(wsi, s);
 	case LWS_CALLBACK_RECEIVE:
-		return 0;   /* clients have nothing to say over /ws */
+		/* /ws only carries events to the client. A client that sends data
+		 * (lws 4.1 also passes on unmasked frames, which RFC 6455 forbids)
+		 * is closed with a policy-violation status. */
+		log_info("web: closing a websocket client that sent data");
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				 (unsigned char *)"send nothing", 12);
+		return -1;
 	case LWS_CALLBACK_CLOSED:
 		if (s->is_ws)
 			ws_close(w, s);

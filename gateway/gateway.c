@@ -35,6 +35,7 @@ static void on_connected(void *arg)
 	if (gw->stop_phase)
 		return;
 	publish_status(gw, "online", 0);
+	gw_flush_cleared(gw);
 	gw_publish_ports(gw);
 	web_event_broker(gw, true);
 	for (size_t i = 0; i < gw->nports; i++)
@@ -378,6 +379,7 @@ out:
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
 	web_free(&gw);
+	free(gw.cleared);
 	free(gw.ports);
 	free(gw.slots);
 	if (gw.store)

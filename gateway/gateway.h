@@ -69,6 +69,10 @@ struct gateway {
 	int stop_phase;
 	uint64_t stop_started;
 	char topic_status[TOPIC_MAX], topic_ports[TOPIC_MAX];
+	char (*cleared)[PORT_NAME_MAX + 1];  /* ports deleted while the broker was
+					       * away: their retained state is
+					       * cleared on the next connect */
+	size_t ncleared;
 	void *web;                     /* web server, NULL when --http off */
 	int exit_code;
 };
@@ -98,6 +102,8 @@ bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *po
 json_t *gw_port_to_json(const struct gw_port *gp, bool with_state);
 void gw_publish_ports(struct gateway *gw);
 void gw_state_timer_kick(struct gateway *gw);
+/* Publish the empty retained states owed by ports deleted while offline. */
+void gw_flush_cleared(struct gateway *gw);
 uint64_t gw_now_ms(struct gateway *gw);
 
 #endif

@@ -584,14 +584,44 @@ static void on_port_timer_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+static void remember_cleared(struct gateway *gw, const char *name)
+{
+	char (*n)[PORT_NAME_MAX + 1];
+
+	if (gw->stop_phase)
+		return;     /* shutting down: the states stay as the last word */
+	n = realloc(gw->cleared, (gw->ncleared + 1) * sizeof(*n));
+	if (!n)
+		return;
+	gw->cleared = n;
+	snprintf(gw->cleared[gw->ncleared++], PORT_NAME_MAX + 1, "%s", name);
+}
+
+void gw_flush_cleared(struct gateway *gw)
+{
+	char topic[TOPIC_MAX];
+
+	for (size_t i = 0; i < gw->ncleared; i++) {
+		if (gw_port_find(gw, gw->cleared[i]))
+			continue;       /* made again since: its state is published */
+		topic_port(topic, TOPIC_MAX, gw->opt->prefix, gw->opt->id, gw->cleared[i], "state");
+		mqtt_bridge_publish(gw->mqtt, topic, "", 0, 1, true, 0);
+	}
+	free(gw->cleared);
+	gw->cleared = NULL;
+	gw->ncleared = 0;
+}
+
 void gw_port_remove(struct gateway *gw, struct gw_port *gp)
 {
 	size_t i;
 
 	backend_stop(gp);
 	txq_free(gp);
-	if (mqtt_bridge_connected(gw->mqtt))   /* clear the retained state */
-		mqtt_bridge_publish(gw->mqtt, gp->topic_state, "", 0, 1, true, 0);
+	/* clear the retained state now, or on the next connect */
+	if (!mqtt_bridge_connected(gw->mqtt) ||
+	    mqtt_bridge_publish(gw->mqtt, gp->topic_state, "", 0, 1, true, 0) != BRIDGE_OK)
+		remember_cleared(gw, gp->cfg.name);
 	for (i = 0; i < gw->nports && gw->ports[i] != gp; i++)
 		;
 	if (i < gw->nports) {

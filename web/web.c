@@ -296,7 +296,7 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 
 static void on_body(struct pss *s, const void *in, size_t len)
 {
-	if (s->too_big)
+	if (s->too_big || !len || !in)
 		return;
 	if (s->body_len + len > WEB_BODY_MAX) {
 		s->too_big = true;

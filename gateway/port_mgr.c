@@ -288,11 +288,31 @@ static void ev_flush_tx(void *owner)
 	arm_frame_timer(gp);
 }
 
+/* BASE/event: not retained, not kept while the broker is away (events are
+ * not state). A frame pending before the event goes out first. */
+static void ev_event(void *owner, json_t *e)
+{
+	struct gw_port *gp = owner;
+	const struct options *o = gp->gw->opt;
+	char t[TOPIC_MAX], *s;
+
+	framer_flush(&gp->framer);
+	arm_frame_timer(gp);
+	txq_pump(gp);
+	if (!mqtt_bridge_connected(gp->gw->mqtt) ||
+	    topic_port(t, sizeof(t), o->prefix, o->id, gp->cfg.name, "event") < 0)
+		return;
+	if ((s = json_dumps(e, JSON_COMPACT)))
+		mqtt_bridge_publish(gp->gw->mqtt, t, s, strlen(s), 1, false, 0);
+	free(s);
+}
+
 static const struct port_events gw_port_events = {
 	.data = ev_data,
 	.drained = ev_drained,
 	.state = ev_state,
 	.flush_tx = ev_flush_tx,
+	.event = ev_event,
 };
 
 void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n)
@@ -449,6 +469,7 @@ static void unsubscribe_port(struct gw_port *gp)
 static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 {
 	struct gateway *gw = gp->gw;
+	int rc = -1;
 
 	if (!gp->cfg.enabled)
 		return 0;
@@ -458,6 +479,9 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 		break;
 	case PORT_KIND_DEVICE:
 		gp->be = port_device_new(&gp->cfg, &gw->env, &gw_port_events, gp);
+		break;
+	case PORT_KIND_CUSE:
+		gp->be = port_cuse_new(&gp->cfg, &gw->env, &gw_port_events, gp);
 		break;
 	default:
 		snprintf(err, errlen, "port %s: kind \"%s\" is not supported by this build",
@@ -470,7 +494,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	}
 	gp->follow_valid = false;
 	gp->be_open = false;
-	if (port_start(gp->be, err, errlen) < 0)
+	if ((rc = port_start(gp->be, err, errlen)) < 0)
 		goto fail;
 	if (mqtt_bridge_connected(gw->mqtt))
 		subscribe_port(gp);
@@ -480,7 +504,7 @@ fail:
 		port_destroy(gp->be);
 	gp->be = NULL;
 	framer_free(&gp->framer);
-	return -1;
+	return rc;   /* port_start's code: the API tells 400 from 409 by it */
 }
 
 static void backend_stop(struct gw_port *gp)
@@ -539,7 +563,7 @@ static bool needs_restart(const struct port_config *a, const struct port_config 
 {
 	if (a->enabled != b->enabled || strcmp(a->device, b->device) != 0)
 		return true;
-	if (a->kind != PORT_KIND_PTY)    /* line settings are applied at open */
+	if (a->kind == PORT_KIND_DEVICE)    /* line settings are applied at open */
 		return a->baud != b->baud || a->data_bits != b->data_bits ||
 		       a->parity != b->parity || a->stop_bits != b->stop_bits ||
 		       a->flow != b->flow || a->dtr != b->dtr || a->rts != b->rts;
@@ -726,12 +750,28 @@ void gw_port_follow_drop(struct gw_port *gp)
 	follow_want(gp, NULL);
 }
 
+/* A cuse port whose peer is another virtual port: a null-modem cable, the
+ * peer's rts is our cts, its dtr our dsr and dcd. */
+static void null_modem(struct gw_port *gp, json_t *peer_state)
+{
+	struct line_set ls;
+	char err[256];
+
+	if (!gp->be || !gp->be->ops->set)
+		return;
+	line_set_null_modem(peer_state, &ls);
+	if (gp->be->ops->set(gp->be, &ls, err, sizeof(err)) < 0)
+		log_debug("port %s: null modem: %s", gp->cfg.name, err);
+}
+
 void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n)
 {
 	json_t *j = n ? json_loadb((const char *)p, n, 0, NULL) : NULL;
 
 	if (gp->cfg.follow)
 		follow_want(gp, j);
+	else if (gp->cfg.kind == PORT_KIND_CUSE)
+		null_modem(gp, j);
 	json_decref(j);
 }
 

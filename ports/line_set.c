@@ -1,6 +1,7 @@
 #include "line_set.h"
 #include "port_config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,25 @@ static void line_set_init(struct line_set *s)
 					  STATE_NULL };
 	s->dtr = s->rts = STATE_NULL;
 	s->break_ms = 0;
+	s->cts = s->dsr = s->dcd = s->ri = STATE_NULL;
+}
+
+/* The boolean keys of a set payload and where they go. */
+static int *bool_field(struct line_set *s, const char *k)
+{
+	static const struct { const char *key; size_t off; } keys[] = {
+		{ "dtr", offsetof(struct line_set, dtr) },
+		{ "rts", offsetof(struct line_set, rts) },
+		{ "cts", offsetof(struct line_set, cts) },
+		{ "dsr", offsetof(struct line_set, dsr) },
+		{ "dcd", offsetof(struct line_set, dcd) },
+		{ "ri", offsetof(struct line_set, ri) },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(k, keys[i].key) == 0)
+			return (int *)((char *)s + keys[i].off);
+	return NULL;
 }
 
 static int int_in(json_t *v, long long lo, long long hi, long long *out)
@@ -26,6 +46,7 @@ int line_set_parse(json_t *obj, struct line_set *out, char *err, size_t errlen)
 	const char *k;
 	json_t *v;
 	long long i;
+	int *line;
 
 	line_set_init(&s);
 	if (!json_is_object(obj) || json_object_size(obj) == 0) {
@@ -55,10 +76,10 @@ int line_set_parse(json_t *obj, struct line_set *out, char *err, size_t errlen)
 			if (!json_is_string(v) || port_flow_parse(json_string_value(v), &f) < 0)
 				goto bad;
 			s.line.flow = f;
-		} else if (strcmp(k, "dtr") == 0 || strcmp(k, "rts") == 0) {
+		} else if ((line = bool_field(&s, k))) {
 			if (!json_is_boolean(v))
 				goto bad;
-			*(k[0] == 'd' ? &s.dtr : &s.rts) = json_is_true(v);
+			*line = json_is_true(v);
 		} else if (strcmp(k, "break_ms") == 0) {
 			if (int_in(v, 1, 10000, &i) < 0)
 				goto bad;
@@ -108,6 +129,36 @@ void line_set_from_peer_state(json_t *st, struct line_set *out)
 		out->dtr = json_is_true(v);
 	if (json_is_boolean(v = json_object_get(st, "rts")))
 		out->rts = json_is_true(v);
+}
+
+void line_set_null_modem(json_t *st, struct line_set *out)
+{
+	json_t *v;
+
+	line_set_init(out);
+	if (!json_is_object(st)) {      /* the peer is gone: the cable is dead */
+		out->cts = out->dsr = out->dcd = 0;
+		return;
+	}
+	if (json_is_boolean(v = json_object_get(st, "rts")))
+		out->cts = json_is_true(v);
+	if (json_is_boolean(v = json_object_get(st, "dtr")))
+		out->dsr = out->dcd = json_is_true(v);
+}
+
+bool line_set_has_outputs(const struct line_set *s)
+{
+	const struct line_settings *l = &s->line;
+
+	return l->baud != STATE_NULL || l->data_bits != STATE_NULL || l->parity != STATE_NULL ||
+	       l->stop_bits != STATE_NULL || l->flow != STATE_NULL || s->dtr != STATE_NULL ||
+	       s->rts != STATE_NULL || s->break_ms != 0;
+}
+
+bool line_set_has_inputs(const struct line_set *s)
+{
+	return s->cts != STATE_NULL || s->dsr != STATE_NULL || s->dcd != STATE_NULL ||
+	       s->ri != STATE_NULL;
 }
 
 void line_set_merge(const struct line_set *s, struct line_settings *l)

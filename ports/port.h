@@ -28,6 +28,9 @@ struct port_events {
 	void (*state)(void *owner);
 	/* the local side discarded its output (tcflush TCOFLUSH) */
 	void (*flush_tx)(void *owner);
+	/* something that is not state happened, for BASE/event (not
+	 * retained), e.g. {"break_ms": 250}; ev borrowed for the call */
+	void (*event)(void *owner, json_t *ev);
 };
 
 /* Shared context a backend needs from the gateway (all borrowed). */
@@ -42,7 +45,10 @@ struct port_env {
 struct port;
 
 struct port_ops {
-	/* Bring the port up (pty: make it and its link). 0 or -1 + err. */
+	/* Bring the port up (pty: make it and its link). 0, or a negative
+	 * code + err: -ENODEV, -EACCES or -ENOTSUP when this system cannot
+	 * host the kind (no /dev/cuse, not permitted, not Linux); -EEXIST when
+	 * its name is taken outside the gateway; -1 for anything else. */
 	int (*start)(struct port *p, char *err, size_t errlen);
 	/* Deliver bytes to the local side. Bytes that cannot be taken (no
 	 * application, bound full) are counted in state.dropped. */
@@ -54,8 +60,10 @@ struct port_ops {
 	void (*destroy)(struct port *p);
 	/* Link path or NULL. */
 	const char *(*path)(const struct port *p);
-	/* Apply a checked `set` (device ports); NULL where a kind has none.
-	 * 0, or -1 + err if the device refused it. */
+	/* Apply a checked `set`; NULL where a kind has none. Device ports
+	 * take line settings, dtr, rts, break; cuse ports the input lines
+	 * cts, dsr, dcd, ri. 0, or -1 + err (nothing applied) if the port
+	 * refused it. */
 	int (*set)(struct port *p, const struct line_set *s, char *err, size_t errlen);
 };
 
@@ -74,6 +82,11 @@ struct port *port_pty_new(const struct port_config *cfg, const struct port_env *
 
 struct port *port_device_new(const struct port_config *cfg, const struct port_env *env,
 			     const struct port_events *ev, void *owner);
+
+/* Linux with libfuse3: port_cuse.c; elsewhere a stub whose start fails
+ * with -ENOTSUP. */
+struct port *port_cuse_new(const struct port_config *cfg, const struct port_env *env,
+			   const struct port_events *ev, void *owner);
 
 /* Fill the common part of a freshly allocated backend. */
 static inline void port_base_init(struct port *p, const struct port_ops *ops,

@@ -299,6 +299,11 @@ static int dev_set(struct port *base, const struct line_set *s, char *err, size_
 	struct line_settings l = base->state.line;
 	int rc;
 
+	if (line_set_has_inputs(s)) {
+		snprintf(err, errlen, "cts, dsr, dcd and ri are what the device reports; "
+			 "set cannot change them on a device port");
+		return -1;
+	}
 	if (d->fd < 0) {
 		snprintf(err, errlen, "%s is not open", base->cfg.device);
 		return -1;

@@ -12,6 +12,7 @@
 #include "termios_map.h"
 #include "log.h"
 #include "outbuf.h"
+#include "port_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,37 +179,6 @@ static void pty_on_open(void *arg)
 	pty_set_open(p, true);
 }
 
-/* Make LINK_DIR/NAME point at the slave, atomically, replacing a stale
- * symlink but never anything else. */
-static int pty_make_link(struct pty_port *p, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX + 32];
-	struct stat st;
-	int n;
-
-	n = snprintf(p->link, sizeof(p->link), "%s/%s", p->base.env->link_dir, p->base.cfg.name);
-	if (n < 0 || (size_t)n >= sizeof(p->link)) {
-		snprintf(err, errlen, "link path for port %s is too long", p->base.cfg.name);
-		return -1;
-	}
-	if (lstat(p->link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a symlink; not replacing it", p->link);
-		p->link[0] = '\0';
-		return -1;
-	}
-	snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", p->base.env->link_dir, p->base.cfg.name,
-		 (long)getpid());
-	unlink(tmp);
-	if (symlink(p->slave, tmp) < 0 || rename(tmp, p->link) < 0) {
-		int e = errno;
-		unlink(tmp);
-		snprintf(err, errlen, "cannot create link %s: %s", p->link, strerror(e));
-		p->link[0] = '\0';
-		return -1;
-	}
-	return 0;
-}
-
 static int pty_start(struct port *base, char *err, size_t errlen)
 {
 	struct pty_port *p = (struct pty_port *)base;
@@ -233,7 +203,8 @@ static int pty_start(struct port *base, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot watch %s: %s", p->slave, strerror(-p->watch));
 		return -1;
 	}
-	if (pty_make_link(p, err, errlen) < 0)
+	if (port_link_make(p->base.env->link_dir, base->cfg.name, p->slave, p->link,
+			   sizeof(p->link), err, errlen) < 0)
 		return -1;
 	uv_poll_init(p->base.env->loop, &p->poll, p->master);
 	p->poll.data = p;
@@ -282,18 +253,11 @@ static void pty_on_close(uv_handle_t *h)
 static void pty_destroy(struct port *base)
 {
 	struct pty_port *p = (struct pty_port *)base;
-	char target[sizeof(p->slave)];
-	ssize_t n;
 
 	p->destroyed = true;
 	if (p->watch >= 0)
 		osdep_watch_rm(base->env->watch, p->watch);
-	/* remove the link only if it is still ours */
-	if (p->link[0] && (n = readlink(p->link, target, sizeof(target) - 1)) > 0) {
-		target[n] = '\0';
-		if (strcmp(target, p->slave) == 0)
-			unlink(p->link);
-	}
+	port_link_remove(p->link, p->slave);   /* only if it is still ours */
 	if (p->poll_init) {
 		uv_poll_stop(&p->poll);
 		uv_close((uv_handle_t *)&p->poll, pty_on_close);

@@ -1,4 +1,4 @@
-/* termios_map — the only file that sees the kernel's termios2. */
+/* termios_map — with cuse_tty.c, the only files that see the kernel's termios2. */
 #include <asm/termbits.h>
 #include <asm/ioctls.h>
 #include <errno.h>

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,7 @@ static void post_port(struct gateway *gw, const struct http_req *req, struct htt
 	char err[512];
 	json_t *j = body_json(req, r);
 	struct gw_port *gp;
+	int rc;
 
 	if (!j)
 		return;
@@ -116,11 +118,6 @@ static void post_port(struct gateway *gw, const struct http_req *req, struct htt
 		resp_error(r, 400, "%s", err);
 		goto out;
 	}
-	if (c.kind == PORT_KIND_CUSE) {
-		resp_error(r, 400, "cuse ports are not supported by this build of mqttty "
-			   "(it needs /dev/cuse and the cuse backend)");
-		goto out;
-	}
 	if (gw_port_find(gw, c.name)) {
 		resp_error(r, 409, "a port named %s already exists", c.name);
 		goto out;
@@ -129,13 +126,17 @@ static void post_port(struct gateway *gw, const struct http_req *req, struct htt
 		resp_error(r, 500, "%s", err);
 		goto out;
 	}
-	if (gw_port_add(gw, &c, err, sizeof(err)) < 0) {
+	if ((rc = gw_port_add(gw, &c, err, sizeof(err))) < 0) {
 		/* undo both halves: nothing half-made stays behind */
 		char e2[256];
 		if ((gp = gw_port_find(gw, c.name)))
 			gw_port_remove(gw, gp);
 		store_port_del(gw->store, c.name, e2, sizeof(e2));
-		resp_error(r, 409, "%s", err);
+		/* this system cannot host the kind (no /dev/cuse, not permitted,
+		 * not Linux): the request asks for what cannot be; else the name
+		 * or the path is taken */
+		resp_error(r, rc == -ENODEV || rc == -EACCES || rc == -ENOTSUP ? 400 : 409,
+			   "%s", err);
 		goto out;
 	}
 	gp = gw_port_find(gw, c.name);

@@ -873,3 +873,22 @@ int store_token_exists(struct store *s, const char *hash_hex)
 	done(st);
 	return rc;
 }
+
+int store_begin(struct store *s, char *err, size_t errlen)
+{
+	if (exec(s, "BEGIN IMMEDIATE") < 0) {
+		snprintf(err, errlen, "cannot start a transaction: %s", sqlite3_errmsg(s->db));
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_commit(struct store *s, char *err, size_t errlen)
+{
+	if (exec(s, "COMMIT") < 0) {
+		snprintf(err, errlen, "cannot commit: %s", sqlite3_errmsg(s->db));
+		exec(s, "ROLLBACK");
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}

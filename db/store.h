@@ -47,6 +47,12 @@ int store_setting_get(struct store *s, const char *key, char **out, char *err, s
 int store_setting_set(struct store *s, const char *key, const char *value, char *err, size_t errlen);
 int store_setting_del(struct store *s, const char *key, char *err, size_t errlen);
 
+/* Group several writes into one durable commit (e.g. 1000 --port names at
+ * start-up: one fsync instead of 1000). On a failed commit the whole group
+ * is rolled back. */
+int store_begin(struct store *s, char *err, size_t errlen);
+int store_commit(struct store *s, char *err, size_t errlen);
+
 /* API tokens, stored as hex SHA-256 of the token. STORE_EXISTS if stored. */
 int store_token_add(struct store *s, const char *hash_hex, char *err, size_t errlen);
 int store_token_exists(struct store *s, const char *hash_hex); /* 1, 0, or <0 */

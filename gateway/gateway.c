@@ -275,6 +275,10 @@ static int load_ports(struct gateway *gw)
 		fprintf(stderr, "mqttty: %s\n", err);
 		return -1;
 	}
+	if (gw->opt->nports && store_begin(gw->store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mqttty: %s\n", err);
+		return -1;
+	}
 	for (size_t i = 0; i < gw->opt->nports; i++) {
 		struct port_config c;
 		if (gw_port_find(gw, gw->opt->ports[i]))
@@ -283,10 +287,14 @@ static int load_ports(struct gateway *gw)
 		snprintf(c.name, sizeof(c.name), "%s", gw->opt->ports[i]);
 		if (store_port_add(gw->store, &c, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mqttty: %s\n", err);
-			return -1;
+			return -1;   /* the open transaction is rolled back at close */
 		}
 		if (gw_port_add(gw, &c, err, sizeof(err)) < 0)
 			log_error("%s", err);
+	}
+	if (gw->opt->nports && store_commit(gw->store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mqttty: %s\n", err);
+		return -1;
 	}
 	return 0;
 }

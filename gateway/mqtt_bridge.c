@@ -8,10 +8,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -152,24 +152,25 @@ static void on_paho_disc_fail(void *ctx, MQTTAsync_failureData *r)
 static void schedule_retry(struct mqtt_bridge *b);
 
 /* Paho never sets TCP_NODELAY: find its socket (a TCP socket connected to
- * the broker's port) and set it, so small frames are not held back. */
+ * the broker's port) among our open fds and set it, so small frames are not
+ * held back. /proc/self/fd lists only the fds that exist. */
 static void set_nodelay(struct mqtt_bridge *b)
 {
-	struct rlimit rl;
-	int max = 1024;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536)
-		max = (int)rl.rlim_cur;
-	for (int fd = 3; fd < max; fd++) {
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
 		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int type, one = 1;
-		socklen_t tl = sizeof(type);
+		socklen_t sl = sizeof(ss), tl;
+		int fd = atoi(de->d_name), type, one = 1;
 		in_port_t port;
 
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM)
-			continue;
-		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		tl = sizeof(type);
+		if (fd < 3 || fd == dirfd(d) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM ||
+		    getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
 			continue;
 		if (ss.ss_family == AF_INET)
 			port = ((struct sockaddr_in *)&ss)->sin_port;
@@ -180,6 +181,7 @@ static void set_nodelay(struct mqtt_bridge *b)
 		if (ntohs(port) == b->uri.port)
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	closedir(d);
 }
 
 static void do_connect(struct mqtt_bridge *b)

@@ -123,6 +123,11 @@ static void pty_on_readable(struct pty_port *p)
 		p->base.ev->data(p->base.owner, buf + 1, (size_t)(n - 1));
 		budget = (size_t)(n - 1) >= budget ? 0 : budget - (size_t)(n - 1);
 		got = true;
+		/* A short read took all there was: asking again would only wait
+		 * for the pty's flush work to say EAGAIN; the level-triggered
+		 * poll reports the master again if more came meanwhile. */
+		if (n < (ssize_t)sizeof(buf))
+			break;
 	}
 	if (got)
 		p->base.ev->drained(p->base.owner);

@@ -26,7 +26,8 @@
 #include <unistd.h>
 
 #define READ_CHUNK 4096
-#define READ_BUDGET (64 * 1024)   /* per wake-up, so one port cannot starve others */
+#define READ_BUDGET (64 * 1024)
+#define SMALL_READ 1024               /* below this, one read per wake-up */   /* per wake-up, so one port cannot starve others */
 
 struct pty_port {
 	struct port base;
@@ -123,10 +124,12 @@ static void pty_on_readable(struct pty_port *p)
 		p->base.ev->data(p->base.owner, buf + 1, (size_t)(n - 1));
 		budget = (size_t)(n - 1) >= budget ? 0 : budget - (size_t)(n - 1);
 		got = true;
-		/* A short read took all there was: asking again would only wait
-		 * for the pty's flush work to say EAGAIN; the level-triggered
-		 * poll reports the master again if more came meanwhile. */
-		if (n < (ssize_t)sizeof(buf))
+		/* A small read (CAT-sized traffic) took all there was: asking
+		 * again would only wait for the pty's flush work to say EAGAIN;
+		 * the level-triggered poll reports the master again if more came.
+		 * Bulk transfers keep reading (a pty master rarely fills buf, so
+		 * "shorter than buf" would cut every burst into single reads). */
+		if (n - 1 < SMALL_READ)
 			break;
 	}
 	if (got)

@@ -67,11 +67,9 @@ int cmd_passwd(int argc, char **argv)
 		fprintf(stderr, "mqttty passwd: no password read from standard input\n");
 		goto out;
 	}
-	if (strlen(pw) < 8) {
-		fprintf(stderr, "mqttty passwd: the password must be at least 8 characters\n");
-		rc = 2;
-		goto out;
-	}
+	if (strlen(pw) < 8)
+		fprintf(stderr, "mqttty passwd: warning: a password of fewer than 8 characters "
+			"is easy to guess\n");
 	if (store_open(db, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty passwd: %s\n", err);
 		goto out;

@@ -71,37 +71,45 @@ static void on_peer_status(struct gateway *gw, const char *topic, const uint8_t 
 static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained)
 {
 	struct gateway *gw = arg;
-	char *scratch = malloc(strlen(topic) + 1);
+	char scratch[TOPIC_MAX];
 	const char *g, *port, *leaf;
 	struct gw_port *gp;
+	bool tx, state;
 
-	if (!scratch)
+	/* every topic we subscribe fits TOPIC_MAX (we built it): longer ones
+	 * are not ours */
+	if (strlen(topic) >= sizeof(scratch))
 		return;
 	if (topic_parse(topic, gw->opt->prefix, scratch, &g, &port, &leaf) < 0) {
 		on_peer_status(gw, topic, p, n);
-		goto out;
+		return;
 	}
-	if (strcmp(g, gw->opt->id) == 0 && (gp = gw_port_find(gw, port)) &&
-	    (strcmp(leaf, "rx") == 0 || strcmp(leaf, "set") == 0)) {
+	if (strcmp(leaf, "rx") == 0 || strcmp(leaf, "set") == 0) {
+		if (strcmp(g, gw->opt->id) != 0 || !(gp = gw_port_find(gw, port)))
+			return;
 		if (retained)   /* a stale command is never replayed */
 			log_debug("port %s: retained %s ignored", port, leaf);
 		else if (leaf[0] == 'r')
 			gw_port_rx(gp, p, n);
 		else
 			gw_port_set(gp, p, n);
+		return;
 	}
-	/* a peer's tx is this port's rx; its (retained) state drives follow */
+	/* a peer's tx is this port's rx; its (retained) state drives follow.
+	 * Only peer topics get here, so the scan stays off the rx path. */
+	tx = strcmp(leaf, "tx") == 0;
+	state = strcmp(leaf, "state") == 0;
+	if (!tx && !state)
+		return;
 	for (size_t i = 0; i < gw->nports; i++) {
 		gp = gw->ports[i];
 		if (!gw_port_peer_is(gp, g, port))
 			continue;
-		if (strcmp(leaf, "tx") == 0 && !retained)
+		if (tx && !retained)
 			gw_port_rx(gp, p, n);
-		else if (strcmp(leaf, "state") == 0)
+		else if (state)
 			gw_port_peer_state(gp, p, n);
 	}
-out:
-	free(scratch);
 }
 
 static void stop_step(struct gateway *gw);

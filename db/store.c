@@ -46,12 +46,6 @@ static const char *const migrations[] = {
 _Static_assert(NELEM(migrations) == STORE_SCHEMA_VERSION + 1,
 	       "one migration step per schema version");
 
-/* Column order of PORT_COLS; also the bind index minus one. */
-enum { PC_NAME, PC_KIND, PC_DEVICE, PC_BAUD, PC_DATA_BITS, PC_PARITY, PC_STOP_BITS,
-       PC_FLOW, PC_DTR, PC_RTS, PC_PEER, PC_FOLLOW, PC_FRAME, PC_QOS, PC_ENABLED };
-#define PORT_COLS "name, kind, device, baud, data_bits, parity, stop_bits, flow, " \
-		  "dtr, rts, peer, follow, frame, qos, enabled"
-
 enum stmt_id {
 	ST_PORT_LIST, ST_PORT_GET, ST_PORT_ADD, ST_PORT_PUT, ST_PORT_DEL,
 	ST_SET_GET, ST_SET_SET, ST_SET_DEL, ST_TOKEN_ADD, ST_TOKEN_HAS, ST_COUNT
@@ -60,15 +54,7 @@ enum stmt_id {
 /* "Already there" and "not there" come from the changed-row count rather
  * than from constraint errors, so any real error stays an error. */
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_PORT_LIST] = "SELECT " PORT_COLS " FROM ports ORDER BY name",
-	[ST_PORT_GET] = "SELECT " PORT_COLS " FROM ports WHERE name = ?1",
-	[ST_PORT_ADD] = "INSERT INTO ports (" PORT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
-			" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-			" ON CONFLICT (name) DO NOTHING",
-	[ST_PORT_PUT] = "UPDATE ports SET kind = ?2, device = ?3, baud = ?4,"
-			" data_bits = ?5, parity = ?6, stop_bits = ?7, flow = ?8, dtr = ?9,"
-			" rts = ?10, peer = ?11, follow = ?12, frame = ?13, qos = ?14,"
-			" enabled = ?15 WHERE name = ?1",
+	/* ST_PORT_LIST .. ST_PORT_PUT are built from the field table: port_sql() */
 	[ST_PORT_DEL] = "DELETE FROM ports WHERE name = ?1",
 	[ST_SET_GET] = "SELECT value FROM settings WHERE key = ?1",
 	[ST_SET_SET] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
@@ -83,6 +69,7 @@ struct store {
 	sqlite3 *db;                    /* owned */
 	char *path;                     /* owned; for messages */
 	sqlite3_stmt *stmt[ST_COUNT];   /* owned; prepared on first use */
+	char *port_sql[ST_PORT_DEL];    /* owned; SQL of the port statements */
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -145,9 +132,42 @@ static int one_row(struct store *s, const char *sql, int *num, char *txt, size_t
 	return rc;
 }
 
+/* The port statements, one column per row of the field table (the column
+ * is named like the field). Owned strings in s->port_sql. */
+static int port_sql_build(struct store *s)
+{
+	char cols[512] = "", params[256] = "", sets[768] = "";
+	size_t nc = 0, np = 0, ns = 0, n = port_field_count();
+
+	for (size_t i = 0; i < n; i++) {
+		const char *f = port_field_at(i)->name;
+		nc += (size_t)snprintf(cols + nc, sizeof(cols) - nc, "%s%s", i ? ", " : "", f);
+		np += (size_t)snprintf(params + np, sizeof(params) - np, "%s?%zu", i ? ", " : "",
+				       i + 1);
+		if (i)      /* column 0 is the name, the key */
+			ns += (size_t)snprintf(sets + ns, sizeof(sets) - ns, "%s%s = ?%zu",
+					       i > 1 ? ", " : "", f, i + 1);
+	}
+	if (nc >= sizeof(cols) || np >= sizeof(params) || ns >= sizeof(sets))
+		return -1;
+	if (asprintf(&s->port_sql[ST_PORT_LIST], "SELECT %s FROM ports ORDER BY name", cols) < 0 ||
+	    asprintf(&s->port_sql[ST_PORT_GET], "SELECT %s FROM ports WHERE name = ?1", cols) < 0 ||
+	    asprintf(&s->port_sql[ST_PORT_ADD], "INSERT INTO ports (%s) VALUES (%s)"
+		     " ON CONFLICT (name) DO NOTHING", cols, params) < 0 ||
+	    asprintf(&s->port_sql[ST_PORT_PUT], "UPDATE ports SET %s WHERE name = ?1", sets) < 0)
+		return -1;
+	return 0;
+}
+
 static sqlite3_stmt *prep(struct store *s, enum stmt_id id, char *err, size_t errlen)
 {
-	if (!s->stmt[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+	const char *sql = id < ST_PORT_DEL ? s->port_sql[id] : stmt_sql[id];
+
+	if (!sql) {
+		say(err, errlen, "out of memory preparing a query");
+		return NULL;
+	}
+	if (!s->stmt[id] && sqlite3_prepare_v3(s->db, sql, -1,
 					       SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
 					       NULL) != SQLITE_OK) {
 		sqlerr(s, "prepare a query", NULL, err, errlen);
@@ -394,7 +414,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (make_parents(path, err, errlen) < 0 || make_file(path, err, errlen) < 0)
 		goto out;
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(path))) {
+	if (!s || !(s->path = strdup(path)) || port_sql_build(s) < 0) {
 		say(err, errlen, "out of memory opening %s", path);
 		goto out;
 	}
@@ -430,9 +450,16 @@ void store_close(struct store *s)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (i = 0; i < ST_PORT_DEL; i++)
+		free(s->port_sql[i]);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
+}
+
+int store_set_busy_timeout(struct store *s, int ms)
+{
+	return sqlite3_busy_timeout(s->db, ms) == SQLITE_OK ? 0 : STORE_ERR;
 }
 
 int store_schema_version(struct store *s)
@@ -455,128 +482,72 @@ static int bad(char *why, size_t n, const char *fmt, ...)
 	return -1;
 }
 
-/* Copy a TEXT column into buf; SQL NULL reads as "" where nullable. */
-static int col_text(sqlite3_stmt *st, int i, const char *col, bool nullable,
-		    char *buf, size_t size, char *why, size_t n)
+/* Column i as the JSON value its field takes (new reference), or NULL +
+ * why. A nullable field reads SQL NULL as null; a boolean is 0 or 1. */
+static json_t *col_json(sqlite3_stmt *st, int i, const struct port_field *f,
+			char *why, size_t n)
 {
 	int type = sqlite3_column_type(st, i);
 	const char *t;
-	size_t len;
-
-	if (type == SQLITE_NULL && nullable) {
-		buf[0] = '\0';
-		return 0;
-	}
-	if (type != SQLITE_TEXT)
-		return bad(why, n, "%s is %s, not text", col,
-			   type == SQLITE_NULL ? "missing" : "of the wrong type");
-	t = (const char *)sqlite3_column_text(st, i);
-	len = (size_t)sqlite3_column_bytes(st, i);
-	if (!t)
-		return bad(why, n, "out of memory reading %s", col);
-	if (len >= size || strlen(t) != len)
-		return bad(why, n, "%s is longer than %zu bytes", col, size - 1);
-	memcpy(buf, t, len + 1);
-	return 0;
-}
-
-static int read_enums(sqlite3_stmt *st, struct port_config *p, char *why, size_t n)
-{
-	char v[16];
-
-	if (col_text(st, PC_KIND, "kind", false, v, sizeof(v), why, n) < 0)
-		return -1;
-	if (port_kind_parse(v, &p->kind) < 0)
-		return bad(why, n, "kind '%s' is not known", v);
-	if (col_text(st, PC_PARITY, "parity", false, v, sizeof(v), why, n) < 0)
-		return -1;
-	if (port_parity_parse(v, &p->parity) < 0)
-		return bad(why, n, "parity '%s' is not known", v);
-	if (col_text(st, PC_FLOW, "flow", false, v, sizeof(v), why, n) < 0)
-		return -1;
-	if (port_flow_parse(v, &p->flow) < 0)
-		return bad(why, n, "flow '%s' is not known", v);
-	return 0;
-}
-
-/* The range each integer column must be in to fit its field. */
-static const struct int_col {
-	int col;
-	const char *name;
-	int64_t lo, hi;
-} int_cols[] = {
-	{ PC_BAUD, "baud", 1, UINT32_MAX }, { PC_DATA_BITS, "data_bits", 5, 8 },
-	{ PC_STOP_BITS, "stop_bits", 1, 2 }, { PC_DTR, "dtr", 0, 1 },
-	{ PC_RTS, "rts", 0, 1 }, { PC_FOLLOW, "follow", 0, 1 },
-	{ PC_QOS, "qos", 0, 1 }, { PC_ENABLED, "enabled", 0, 1 },
-};
-
-static int read_numbers(sqlite3_stmt *st, struct port_config *p, char *why, size_t n)
-{
-	int64_t v[PC_ENABLED + 1];
-	size_t i;
-
-	for (i = 0; i < NELEM(int_cols); i++) {
-		const struct int_col *c = &int_cols[i];
-
-		if (sqlite3_column_type(st, c->col) != SQLITE_INTEGER)
-			return bad(why, n, "%s is not an integer", c->name);
-		v[c->col] = sqlite3_column_int64(st, c->col);
-		if (v[c->col] < c->lo || v[c->col] > c->hi)
-			return bad(why, n, "%s %lld is out of range", c->name,
-				   (long long)v[c->col]);
-	}
-	p->baud = (uint32_t)v[PC_BAUD];
-	p->data_bits = (int)v[PC_DATA_BITS];
-	p->stop_bits = (int)v[PC_STOP_BITS];
-	p->dtr = v[PC_DTR];
-	p->rts = v[PC_RTS];
-	p->follow = v[PC_FOLLOW];
-	p->qos = (int)v[PC_QOS];
-	p->enabled = v[PC_ENABLED];
-	return 0;
-}
-
-static int read_frame(sqlite3_stmt *st, struct frame_cfg *f, char *why, size_t n)
-{
-	const char *t;
 	json_error_t jerr;
 	json_t *j;
-	char msg[128];
-	int rc;
 
-	if (sqlite3_column_type(st, PC_FRAME) != SQLITE_TEXT)
-		return bad(why, n, "frame is not text");
-	t = (const char *)sqlite3_column_text(st, PC_FRAME);
-	if (!t)
-		return bad(why, n, "out of memory reading frame");
-	/* ALLOW_NUL: a delimiter may be U+0000, stored as "\u0000". */
-	j = json_loadb(t, (size_t)sqlite3_column_bytes(st, PC_FRAME),
-		       JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
-	if (!j)
-		return bad(why, n, "frame is not JSON (%s)", jerr.text);
-	rc = frame_cfg_from_json(f, j, msg, sizeof(msg));
-	json_decref(j);
-	return rc < 0 ? bad(why, n, "%s", msg) : 0;
+	switch (type) {
+	case SQLITE_NULL:
+		if (f->nullable)
+			return json_null();
+		bad(why, n, "%s is missing", f->name);
+		return NULL;
+	case SQLITE_INTEGER: {
+		sqlite3_int64 v = sqlite3_column_int64(st, i);
+		if (f->type == PF_BOOL && (v == 0 || v == 1))
+			return json_boolean(v);
+		if (f->type == PF_INT)
+			return json_integer(v);
+		break;
+	}
+	case SQLITE_TEXT:
+		if (!(t = (const char *)sqlite3_column_text(st, i))) {
+			bad(why, n, "out of memory reading %s", f->name);
+			return NULL;
+		}
+		if (f->type == PF_FRAME) {
+			/* ALLOW_NUL: a delimiter may be U+0000, stored as "\u0000" */
+			j = json_loadb(t, (size_t)sqlite3_column_bytes(st, i),
+				       JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+			if (!j)
+				bad(why, n, "%s is not JSON (%s)", f->name, jerr.text);
+			return j;
+		}
+		if (f->type != PF_INT && f->type != PF_BOOL)
+			return json_stringn(t, (size_t)sqlite3_column_bytes(st, i));
+		break;
+	}
+	bad(why, n, "%s is of the wrong type", f->name);
+	return NULL;
 }
 
-/* Fill *out from the current row, or say which value is wrong in why. The
- * name is checked like any new name because it becomes a path (LINK_DIR/NAME). */
+/* Fill *out from the current row, or say which value is wrong in why. Each
+ * value is checked by the field table exactly as API input is: the name
+ * becomes a path (LINK_DIR/NAME), so it gets the same checks as a new one. */
 static int read_port(sqlite3_stmt *st, struct port_config *out, char *why, size_t n)
 {
 	struct port_config p;
-	char msg[128];
+	char msg[160];
 
 	port_config_defaults(&p);
-	if (col_text(st, PC_NAME, "name", false, p.name, sizeof(p.name), why, n) < 0)
-		return -1;
-	if (port_name_check(p.name, msg, sizeof(msg)) < 0)
-		return bad(why, n, "%s", msg);
-	if (col_text(st, PC_DEVICE, "device", true, p.device, sizeof(p.device), why, n) < 0 ||
-	    col_text(st, PC_PEER, "peer", true, p.peer, sizeof(p.peer), why, n) < 0 ||
-	    read_enums(st, &p, why, n) < 0 || read_numbers(st, &p, why, n) < 0 ||
-	    read_frame(st, &p.frame, why, n) < 0)
-		return -1;
+	for (size_t i = 0; i < port_field_count(); i++) {
+		const struct port_field *f = port_field_at(i);
+		json_t *v = col_json(st, (int)i, f, why, n);
+		int rc;
+
+		if (!v)
+			return -1;
+		rc = port_field_set(&p, f, v, msg, sizeof(msg));
+		json_decref(v);
+		if (rc < 0)
+			return bad(why, n, "%s", msg);
+	}
 	*out = p;
 	return 0;
 }
@@ -590,7 +561,7 @@ static int row_to_port(struct store *s, sqlite3_stmt *st, struct port_config *ou
 
 	if (read_port(st, out, why, sizeof(why)) == 0)
 		return 0;
-	name = (const char *)sqlite3_column_text(st, PC_NAME);
+	name = (const char *)sqlite3_column_text(st, 0);
 	say(err, errlen, "stored port '%.40s' in %s is invalid: %s", name ? name : "",
 	    s->path, why);
 	return STORE_ERR;
@@ -664,48 +635,33 @@ out:
 	return rc;
 }
 
-/* "" is stored as SQL NULL (the contract's null). */
-static int bind_opt(sqlite3_stmt *st, int col, const char *v)
+/* Bind field f's value as parameter i+1: null as SQL NULL, strings as
+ * text, objects as compact ASCII JSON (0xFD is stored as "\u00fd").
+ * SQLITE_OK, or an SQLite code on misuse or out of memory. */
+static int bind_field(sqlite3_stmt *st, int i, const struct port_config *c,
+		      const struct port_field *f)
 {
-	if (!v[0])
-		return sqlite3_bind_null(st, col + 1);
-	return sqlite3_bind_text(st, col + 1, v, -1, SQLITE_TRANSIENT);
-}
+	json_t *v = port_field_get(c, f);
+	char *txt;
+	int rc;
 
-/* Returns SQLITE_OK or SQLITE_ERROR (only on misuse or out of memory). */
-static int bind_fields(sqlite3_stmt *st, const struct port_config *c, const char *kind,
-		       const char *parity, const char *flow, const char *frame)
-{
-	int bad_bind = 0;
-
-#define B(call) bad_bind |= (call) != SQLITE_OK
-	B(sqlite3_bind_text(st, PC_NAME + 1, c->name, -1, SQLITE_TRANSIENT));
-	B(sqlite3_bind_text(st, PC_KIND + 1, kind, -1, SQLITE_STATIC));
-	B(bind_opt(st, PC_DEVICE, c->device));
-	B(sqlite3_bind_int64(st, PC_BAUD + 1, c->baud));
-	B(sqlite3_bind_int(st, PC_DATA_BITS + 1, c->data_bits));
-	B(sqlite3_bind_text(st, PC_PARITY + 1, parity, -1, SQLITE_STATIC));
-	B(sqlite3_bind_int(st, PC_STOP_BITS + 1, c->stop_bits));
-	B(sqlite3_bind_text(st, PC_FLOW + 1, flow, -1, SQLITE_STATIC));
-	B(sqlite3_bind_int(st, PC_DTR + 1, c->dtr));
-	B(sqlite3_bind_int(st, PC_RTS + 1, c->rts));
-	B(bind_opt(st, PC_PEER, c->peer));
-	B(sqlite3_bind_int(st, PC_FOLLOW + 1, c->follow));
-	B(sqlite3_bind_text(st, PC_FRAME + 1, frame, -1, SQLITE_TRANSIENT));
-	B(sqlite3_bind_int(st, PC_QOS + 1, c->qos));
-	B(sqlite3_bind_int(st, PC_ENABLED + 1, c->enabled));
-#undef B
-	return bad_bind ? SQLITE_ERROR : SQLITE_OK;
-}
-
-/* Frame as compact ASCII JSON (0xFD is stored as "\u00fd"); caller frees. */
-static char *frame_text(const struct frame_cfg *f)
-{
-	json_t *j = frame_cfg_to_json(f);
-	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-
-	json_decref(j);
-	return t;
+	if (json_is_null(v))
+		rc = sqlite3_bind_null(st, i + 1);
+	else if (json_is_string(v))
+		rc = sqlite3_bind_text(st, i + 1, json_string_value(v),
+				       (int)json_string_length(v), SQLITE_TRANSIENT);
+	else if (json_is_integer(v))
+		rc = sqlite3_bind_int64(st, i + 1, json_integer_value(v));
+	else if (json_is_boolean(v))
+		rc = sqlite3_bind_int(st, i + 1, json_is_true(v));
+	else if ((txt = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII))) {
+		rc = sqlite3_bind_text(st, i + 1, txt, -1, SQLITE_TRANSIENT);
+		free(txt);
+	} else {
+		rc = SQLITE_NOMEM;
+	}
+	json_decref(v);
+	return rc;
 }
 
 /* Bind c to an INSERT or UPDATE and run it; *changed = rows affected. */
@@ -713,30 +669,19 @@ static int write_port(struct store *s, enum stmt_id id, const struct port_config
 		      int *changed, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = prep(s, id, err, errlen);
-	const char *kind = port_kind_name(c->kind), *parity = port_parity_name(c->parity);
-	const char *flow = port_flow_name(c->flow);
-	char *frame = NULL, msg[128];
-	int rc = STORE_ERR;
+	char msg[128];
+	int bound = SQLITE_OK;
 
 	if (!st)
 		return STORE_ERR;
 	if (port_name_check(c->name, msg, sizeof(msg)) < 0) {
 		say(err, errlen, "cannot store port '%.40s': %s", c->name, msg);
-		goto out;
+		done(st);
+		return STORE_ERR;
 	}
-	frame = frame_text(&c->frame);
-	if (!kind || !parity || !flow || !frame) {
-		say(err, errlen, "cannot store port '%s': a setting has no stored form",
-		    c->name);
-		goto out;
-	}
-	rc = run_write(s, st, bind_fields(st, c, kind, parity, flow, frame), "store port",
-		       c->name, changed, err, errlen);
-	st = NULL;
-out:
-	done(st);
-	free(frame);
-	return rc;
+	for (size_t i = 0; i < port_field_count() && bound == SQLITE_OK; i++)
+		bound = bind_field(st, (int)i, c, port_field_at(i));
+	return run_write(s, st, bound, "store port", c->name, changed, err, errlen);
 }
 
 int store_port_add(struct store *s, const struct port_config *c, char *err, size_t errlen)

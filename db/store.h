@@ -26,6 +26,10 @@ struct store;
  * *out is owned by the caller: free with store_close(). */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *s);
+/* How long a write waits for another process's lock (5 s by default). The
+ * gateway's loop thread sets a short one: a busy file fails fast (503)
+ * instead of stalling every port. */
+int store_set_busy_timeout(struct store *s, int ms);
 int store_schema_version(struct store *s);
 
 /* Ports. store_port_list calls cb once per stored port, sorted by name,

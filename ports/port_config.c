@@ -2,6 +2,7 @@
 #include "port_config.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -226,23 +227,63 @@ int frame_cfg_from_json(struct frame_cfg *out, json_t *v, char *err, size_t errl
 
 /* ---- the field table ------------------------------------------------- */
 
-enum ftype { F_NAME, F_KIND, F_DEVICE, F_BAUD, F_DATABITS, F_PARITY, F_STOPBITS,
-	     F_FLOW, F_DTR, F_RTS, F_PEER, F_FOLLOW, F_FRAME, F_QOS, F_ENABLED };
+#define OFF(m) offsetof(struct port_config, m)
+#define SZ(m) sizeof(((struct port_config *)0)->m)
+#define K(k) (1u << (k))
+#define K_ALL 0u
+#define K_DEV K(PORT_KIND_DEVICE)
 
-struct field {
-	const char *name;
-	enum ftype type;
+_Static_assert(sizeof(enum port_kind) == sizeof(int) && sizeof(enum port_parity) == sizeof(int) &&
+	       sizeof(enum port_flow) == sizeof(int) && sizeof(uint32_t) == sizeof(int),
+	       "integer and enum fields are read as int");
+
+/* One row per setting, in the contract's order. Everything that walks the
+ * settings (JSON both ways, merge-patch reset, equality and diff, the
+ * store's columns, the schema) reads this table. */
+static const struct port_field fields[] = {
+	{ "name", PF_NAME, OFF(name), SZ(name), 0, 0, NULL, 0, PFX_FIXED, K_ALL, false,
+	  "port name: LINK_DIR/NAME and the topic level" },
+	{ "kind", PF_ENUM, OFF(kind), 0, 0, 0, kind_names, NELEM(kind_names), PFX_FIXED, K_ALL,
+	  false, "pty, device or cuse" },
+	{ "device", PF_PATH, OFF(device), SZ(device), 0, 0, NULL, 0, PFX_REOPEN, K_DEV, true,
+	  "device ports: the path to open" },
+	{ "baud", PF_INT, OFF(baud), 0, 1, 20000000, NULL, 0, PFX_LINE, K_DEV, false,
+	  "initial line speed" },
+	{ "data_bits", PF_INT, OFF(data_bits), 0, 5, 8, NULL, 0, PFX_LINE, K_DEV, false,
+	  "initial data bits" },
+	{ "parity", PF_ENUM, OFF(parity), 0, 0, 0, parity_names, NELEM(parity_names), PFX_LINE,
+	  K_DEV, false, "initial parity" },
+	{ "stop_bits", PF_INT, OFF(stop_bits), 0, 1, 2, NULL, 0, PFX_LINE, K_DEV, false,
+	  "initial stop bits" },
+	{ "flow", PF_ENUM, OFF(flow), 0, 0, 0, flow_names, NELEM(flow_names), PFX_LINE, K_DEV,
+	  false, "initial flow control" },
+	{ "dtr", PF_BOOL, OFF(dtr), 0, 0, 0, NULL, 0, PFX_LINE, K_DEV, false,
+	  "DTR right after opening (may key a transmitter or reset a board)" },
+	{ "rts", PF_BOOL, OFF(rts), 0, 0, 0, NULL, 0, PFX_LINE, K_DEV, false,
+	  "RTS right after opening (may key a transmitter)" },
+	{ "peer", PF_PEER, OFF(peer), SZ(peer), 0, 0, NULL, 0, PFX_PEER, K_ALL, true,
+	  "GATEWAY/PORT whose tx this port receives and whose state it watches" },
+	{ "follow", PF_BOOL, OFF(follow), 0, 0, 0, NULL, 0, PFX_PEER, K_DEV, false,
+	  "apply the peer's line state to the device" },
+	{ "frame", PF_FRAME, OFF(frame), 0, 0, 0, frame_names, NELEM(frame_names), PFX_FRAME,
+	  K_ALL, false, "how tx bytes are cut into MQTT messages" },
+	{ "qos", PF_INT, OFF(qos), 0, 0, 1, NULL, 0, PFX_QOS, K_ALL, false,
+	  "MQTT QoS of tx and rx" },
+	{ "enabled", PF_BOOL, OFF(enabled), 0, 0, 0, NULL, 0, PFX_REOPEN, K_ALL, false,
+	  "a disabled port keeps its config but has no link" },
 };
 
-static const struct field fields[] = {
-	{ "name", F_NAME }, { "kind", F_KIND }, { "device", F_DEVICE },
-	{ "baud", F_BAUD }, { "data_bits", F_DATABITS }, { "parity", F_PARITY },
-	{ "stop_bits", F_STOPBITS }, { "flow", F_FLOW }, { "dtr", F_DTR },
-	{ "rts", F_RTS }, { "peer", F_PEER }, { "follow", F_FOLLOW },
-	{ "frame", F_FRAME }, { "qos", F_QOS }, { "enabled", F_ENABLED },
-};
+size_t port_field_count(void)
+{
+	return NELEM(fields);
+}
 
-static const struct field *field_find(const char *name)
+const struct port_field *port_field_at(size_t i)
+{
+	return i < NELEM(fields) ? &fields[i] : NULL;
+}
+
+static const struct port_field *field_find(const char *name)
 {
 	for (size_t i = 0; i < NELEM(fields); i++)
 		if (strcmp(fields[i].name, name) == 0)
@@ -250,25 +291,35 @@ static const struct field *field_find(const char *name)
 	return NULL;
 }
 
+#define FIELD_PTR(c, f, type) ((type *)((char *)(c) + (f)->off))
+#define FIELD_CPTR(c, f, type) ((const type *)((const char *)(c) + (f)->off))
+
+json_t *port_field_get(const struct port_config *c, const struct port_field *f)
+{
+	const char *s;
+
+	switch (f->type) {
+	case PF_NAME: case PF_PATH: case PF_PEER:
+		s = FIELD_CPTR(c, f, char);
+		return s[0] || !f->nullable ? json_string(s) : json_null();
+	case PF_INT:
+		return json_integer(*FIELD_CPTR(c, f, int));
+	case PF_BOOL:
+		return json_boolean(*FIELD_CPTR(c, f, bool));
+	case PF_ENUM:
+		return json_string(f->names[*FIELD_CPTR(c, f, int)]);
+	case PF_FRAME:
+		return frame_cfg_to_json(FIELD_CPTR(c, f, struct frame_cfg));
+	}
+	return json_null();
+}
+
 json_t *port_config_to_json(const struct port_config *c)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", json_string(c->name));
-	json_object_set_new(o, "kind", json_string(kind_names[c->kind]));
-	json_object_set_new(o, "device", c->device[0] ? json_string(c->device) : json_null());
-	json_object_set_new(o, "baud", json_integer(c->baud));
-	json_object_set_new(o, "data_bits", json_integer(c->data_bits));
-	json_object_set_new(o, "parity", json_string(parity_names[c->parity]));
-	json_object_set_new(o, "stop_bits", json_integer(c->stop_bits));
-	json_object_set_new(o, "flow", json_string(flow_names[c->flow]));
-	json_object_set_new(o, "dtr", json_boolean(c->dtr));
-	json_object_set_new(o, "rts", json_boolean(c->rts));
-	json_object_set_new(o, "peer", c->peer[0] ? json_string(c->peer) : json_null());
-	json_object_set_new(o, "follow", json_boolean(c->follow));
-	json_object_set_new(o, "frame", frame_cfg_to_json(&c->frame));
-	json_object_set_new(o, "qos", json_integer(c->qos));
-	json_object_set_new(o, "enabled", json_boolean(c->enabled));
+	for (size_t i = 0; i < NELEM(fields); i++)
+		json_object_set_new(o, fields[i].name, port_field_get(c, &fields[i]));
 	return o;
 }
 
@@ -284,20 +335,11 @@ static int want_int(json_t *v, const char *name, json_int_t lo, json_int_t hi,
 	return 0;
 }
 
-static int want_bool(json_t *v, const char *name, bool *out, char *err, size_t errlen)
-{
-	if (!json_is_boolean(v)) {
-		snprintf(err, errlen, "%s must be true or false", name);
-		return -1;
-	}
-	*out = json_is_true(v);
-	return 0;
-}
-
 static int want_enum(json_t *v, const char *name, const char *const *names, size_t n,
 		     int *out, char *err, size_t errlen)
 {
-	if (!json_is_string(v) || enum_parse(names, n, json_string_value(v), out) < 0) {
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+	    enum_parse(names, n, json_string_value(v), out) < 0) {
 		size_t len = (size_t)snprintf(err, errlen, "%s must be one of", name);
 		for (size_t i = 0; i < n && len < errlen; i++)
 			len += (size_t)snprintf(err + len, errlen - len, "%s \"%s\"",
@@ -307,122 +349,187 @@ static int want_enum(json_t *v, const char *name, const char *const *names, size
 	return 0;
 }
 
-/* Set one field of c from v (v is never JSON null here). */
-static int field_set(struct port_config *c, const struct field *f, json_t *v,
-		     char *err, size_t errlen)
+/* A string value that may hold no U+0000: its length comes from the
+ * parser, so "a\u0000b" is refused instead of being cut to "a". */
+static const char *want_text(json_t *v, const char *name, char *err, size_t errlen)
 {
-	json_int_t i;
-	int e;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "%s must be a string", name);
+		return NULL;
+	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "%s must not contain U+0000", name);
+		return NULL;
+	}
+	return json_string_value(v);
+}
 
-	switch (f->type) {
-	case F_NAME:
-		if (!json_is_string(v)) {
-			snprintf(err, errlen, "name must be a string");
-			return -1;
-		}
-		if (port_name_check(json_string_value(v), err, errlen) < 0)
-			return -1;
-		snprintf(c->name, sizeof(c->name), "%s", json_string_value(v));
-		return 0;
-	case F_KIND:
-		if (want_enum(v, "kind", kind_names, NELEM(kind_names), &e, err, errlen) < 0)
-			return -1;
-		c->kind = (enum port_kind)e;
-		return 0;
-	case F_DEVICE:
-		if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
-		    json_string_length(v) > PORT_DEVICE_MAX ||
-		    strlen(json_string_value(v)) != json_string_length(v)) {
-			snprintf(err, errlen, "device must be an absolute path of at most %d bytes",
-				 PORT_DEVICE_MAX);
-			return -1;
-		}
-		snprintf(c->device, sizeof(c->device), "%s", json_string_value(v));
-		return 0;
-	case F_BAUD:
-		if (want_int(v, "baud", 1, 20000000, &i, err, errlen) < 0)
-			return -1;
-		c->baud = (uint32_t)i;
-		return 0;
-	case F_DATABITS:
-		if (want_int(v, "data_bits", 5, 8, &i, err, errlen) < 0)
-			return -1;
-		c->data_bits = (int)i;
-		return 0;
-	case F_PARITY:
-		if (want_enum(v, "parity", parity_names, NELEM(parity_names), &e, err, errlen) < 0)
-			return -1;
-		c->parity = (enum port_parity)e;
-		return 0;
-	case F_STOPBITS:
-		if (want_int(v, "stop_bits", 1, 2, &i, err, errlen) < 0)
-			return -1;
-		c->stop_bits = (int)i;
-		return 0;
-	case F_FLOW:
-		if (want_enum(v, "flow", flow_names, NELEM(flow_names), &e, err, errlen) < 0)
-			return -1;
-		c->flow = (enum port_flow)e;
-		return 0;
-	case F_DTR:
-		return want_bool(v, "dtr", &c->dtr, err, errlen);
-	case F_RTS:
-		return want_bool(v, "rts", &c->rts, err, errlen);
-	case F_PEER: {
-		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-		const char *slash = s ? strchr(s, '/') : NULL;
-		char gw[65], tmp[128];
-		if (!slash || (size_t)(slash - s) >= sizeof(gw)) {
-			snprintf(err, errlen, "peer must be \"GATEWAY/PORT\"");
-			return -1;
-		}
-		memcpy(gw, s, (size_t)(slash - s));
-		gw[slash - s] = '\0';
-		if (gateway_id_check(gw, tmp, sizeof(tmp)) < 0 ||
-		    port_name_check(slash + 1, tmp, sizeof(tmp)) < 0) {
-			snprintf(err, errlen, "peer must be \"GATEWAY/PORT\": %s", tmp);
-			return -1;
-		}
-		snprintf(c->peer, sizeof(c->peer), "%s", s);
-		return 0;
+static int peer_check(const char *s, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/');
+	char gw[65], tmp[128];
+
+	if (!slash || (size_t)(slash - s) >= sizeof(gw)) {
+		snprintf(err, errlen, "peer must be \"GATEWAY/PORT\"");
+		return -1;
 	}
-	case F_FOLLOW:
-		return want_bool(v, "follow", &c->follow, err, errlen);
-	case F_FRAME:
-		return frame_cfg_from_json(&c->frame, v, err, errlen);
-	case F_QOS:
-		if (want_int(v, "qos", 0, 1, &i, err, errlen) < 0)
-			return -1;
-		c->qos = (int)i;
-		return 0;
-	case F_ENABLED:
-		return want_bool(v, "enabled", &c->enabled, err, errlen);
+	memcpy(gw, s, (size_t)(slash - s));
+	gw[slash - s] = '\0';
+	if (gateway_id_check(gw, tmp, sizeof(tmp)) < 0 ||
+	    port_name_check(slash + 1, tmp, sizeof(tmp)) < 0) {
+		snprintf(err, errlen, "peer must be \"GATEWAY/PORT\": %s", tmp);
+		return -1;
 	}
-	return -1;
+	return 0;
 }
 
 /* Restore one field to its default (a merge-patch `null`). */
-static void field_reset(struct port_config *c, const struct field *f)
+static void field_reset(struct port_config *c, const struct port_field *f)
 {
 	struct port_config d;
 
 	port_config_defaults(&d);
-	switch (f->type) {
-	case F_NAME: case F_KIND: break;
-	case F_DEVICE: c->device[0] = '\0'; break;
-	case F_BAUD: c->baud = d.baud; break;
-	case F_DATABITS: c->data_bits = d.data_bits; break;
-	case F_PARITY: c->parity = d.parity; break;
-	case F_STOPBITS: c->stop_bits = d.stop_bits; break;
-	case F_FLOW: c->flow = d.flow; break;
-	case F_DTR: c->dtr = d.dtr; break;
-	case F_RTS: c->rts = d.rts; break;
-	case F_PEER: c->peer[0] = '\0'; break;
-	case F_FOLLOW: c->follow = d.follow; break;
-	case F_FRAME: c->frame = d.frame; break;
-	case F_QOS: c->qos = d.qos; break;
-	case F_ENABLED: c->enabled = d.enabled; break;
+	memcpy((char *)c + f->off, (const char *)&d + f->off,
+	       f->size ? f->size : f->type == PF_BOOL ? sizeof(bool)
+	       : f->type == PF_FRAME ? sizeof(struct frame_cfg) : sizeof(int));
+}
+
+int port_field_set(struct port_config *c, const struct port_field *f, json_t *v,
+		   char *err, size_t errlen)
+{
+	const char *s;
+	json_int_t i;
+	int e;
+
+	if (json_is_null(v)) {
+		if (!f->nullable && f->type != PF_INT && f->type != PF_BOOL &&
+		    f->type != PF_ENUM && f->type != PF_FRAME) {
+			snprintf(err, errlen, "%s must not be null", f->name);
+			return -1;
+		}
+		if (f->effect & PFX_FIXED) {
+			snprintf(err, errlen, "%s must not be null", f->name);
+			return -1;
+		}
+		field_reset(c, f);
+		return 0;
 	}
+	switch (f->type) {
+	case PF_NAME: case PF_PATH: case PF_PEER:
+		if (!(s = want_text(v, f->name, err, errlen)))
+			return -1;
+		if (f->type == PF_NAME && port_name_check(s, err, errlen) < 0)
+			return -1;
+		if (f->type == PF_PATH && (s[0] != '/' || json_string_length(v) >= f->size)) {
+			snprintf(err, errlen, "%s must be an absolute path of at most %zu bytes",
+				 f->name, f->size - 1);
+			return -1;
+		}
+		if (f->type == PF_PEER && peer_check(s, err, errlen) < 0)
+			return -1;
+		snprintf(FIELD_PTR(c, f, char), f->size, "%s", s);
+		return 0;
+	case PF_INT:
+		if (want_int(v, f->name, f->lo, f->hi, &i, err, errlen) < 0)
+			return -1;
+		*FIELD_PTR(c, f, int) = (int)i;
+		return 0;
+	case PF_BOOL:
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "%s must be true or false", f->name);
+			return -1;
+		}
+		*FIELD_PTR(c, f, bool) = json_is_true(v);
+		return 0;
+	case PF_ENUM:
+		if (want_enum(v, f->name, f->names, f->nnames, &e, err, errlen) < 0)
+			return -1;
+		*FIELD_PTR(c, f, int) = e;
+		return 0;
+	case PF_FRAME:
+		return frame_cfg_from_json(FIELD_PTR(c, f, struct frame_cfg), v, err, errlen);
+	}
+	return -1;
+}
+
+static const char *const type_names[] = {
+	[PF_NAME] = "string", [PF_PATH] = "string", [PF_PEER] = "string",
+	[PF_INT] = "integer", [PF_BOOL] = "boolean", [PF_ENUM] = "enum",
+	[PF_FRAME] = "object",
+};
+
+static json_t *names_json(const char *const *names, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+json_t *port_config_schema_json(void)
+{
+	json_t *o = json_object();
+	struct port_config d;
+
+	port_config_defaults(&d);
+	for (size_t i = 0; i < NELEM(fields); i++) {
+		const struct port_field *f = &fields[i];
+		json_t *r = json_object();
+		json_t *kinds;
+
+		json_object_set_new(r, "type", json_string(type_names[f->type]));
+		json_object_set_new(r, "default", f->type == PF_NAME ? json_null()
+				    : port_field_get(&d, f));
+		json_object_set_new(r, "nullable", json_boolean(f->nullable));
+		if (f->type == PF_INT) {
+			json_object_set_new(r, "min", json_integer(f->lo));
+			json_object_set_new(r, "max", json_integer(f->hi));
+		} else if (f->type == PF_ENUM || f->type == PF_FRAME) {
+			json_object_set_new(r, f->type == PF_FRAME ? "modes" : "values",
+					    names_json(f->names, f->nnames));
+		} else if (f->type == PF_NAME) {
+			json_object_set_new(r, "pattern", json_string("^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,31}$"));
+		} else if (f->type == PF_PEER) {
+			json_object_set_new(r, "pattern", json_string("^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,31}$"));
+		}
+		kinds = json_array();
+		for (size_t k = 0; k < NELEM(kind_names); k++)
+			if (!f->kinds || (f->kinds & (1u << k)))
+				json_array_append_new(kinds, json_string(kind_names[k]));
+		json_object_set_new(r, "kinds", kinds);
+		json_object_set_new(r, "fixed", json_boolean(f->effect & PFX_FIXED));
+		json_object_set_new(r, "reopens", json_boolean(f->effect & (PFX_REOPEN | PFX_LINE)));
+		json_object_set_new(r, "help", json_string(f->help));
+		json_object_set_new(o, f->name, r);
+	}
+	return o;
+}
+
+unsigned port_config_diff(const struct port_config *a, const struct port_config *b)
+{
+	unsigned d = 0;
+
+	for (size_t i = 0; i < NELEM(fields); i++) {
+		const struct port_field *f = &fields[i];
+		json_t *x = port_field_get(a, f), *y = port_field_get(b, f);
+		unsigned fx = f->effect;
+
+		if (!json_equal(x, y)) {
+			/* line settings are applied when a device is opened */
+			if ((fx & PFX_LINE) && a->kind == PORT_KIND_DEVICE)
+				fx |= PFX_REOPEN;
+			d |= fx | PFX_CHANGED;
+		}
+		json_decref(x);
+		json_decref(y);
+	}
+	return d;
+}
+
+bool port_config_equal(const struct port_config *a, const struct port_config *b)
+{
+	return port_config_diff(a, b) == 0;
 }
 
 /* PATCH of frame: a JSON merge patch (RFC 7396) onto the current frame,
@@ -496,55 +603,33 @@ int port_config_apply_json(struct port_config *c, json_t *obj, bool create,
 		return -1;
 	}
 	json_object_foreach(obj, key, v) {
-		const struct field *f = field_find(key);
+		const struct port_field *f = field_find(key);
 		if (!f) {
 			if (strcmp(key, "path") == 0 || strcmp(key, "state") == 0)
 				continue;
 			snprintf(err, errlen, "%.40s is not a port setting", key);
 			return -1;
 		}
-		if (!create && (f->type == F_NAME || f->type == F_KIND)) {
-			bool same = json_is_string(v) &&
-				    strcmp(json_string_value(v), f->type == F_NAME ? c->name
-					   : kind_names[c->kind]) == 0;
+		if (!create && (f->effect & PFX_FIXED)) {
+			json_t *cur = port_field_get(c, f);
+			bool same = json_equal(cur, v);
+			json_decref(cur);
 			if (!same) {
 				snprintf(err, errlen, "%s cannot be changed once a port exists", key);
 				return -1;
 			}
 			continue;
 		}
-		if (!create && f->type == F_FRAME && json_is_object(v)) {
+		if (!create && f->type == PF_FRAME && json_is_object(v)) {
 			if (frame_patch(&n.frame, v, err, errlen) < 0)
 				return -1;
 			continue;
 		}
-		if (json_is_null(v)) {
-			if (f->type == F_NAME || f->type == F_KIND) {
-				snprintf(err, errlen, "%s must not be null", key);
-				return -1;
-			}
-			field_reset(&n, f);
-			continue;
-		}
-		if (field_set(&n, f, v, err, errlen) < 0)
+		if (port_field_set(&n, f, v, err, errlen) < 0)
 			return -1;
 	}
 	if (cross_check(&n, self_id, err, errlen) < 0)
 		return -1;
 	*c = n;
 	return 0;
-}
-
-bool port_config_equal(const struct port_config *a, const struct port_config *b)
-{
-	return strcmp(a->name, b->name) == 0 && a->kind == b->kind &&
-	       strcmp(a->device, b->device) == 0 && a->baud == b->baud &&
-	       a->data_bits == b->data_bits && a->parity == b->parity &&
-	       a->stop_bits == b->stop_bits && a->flow == b->flow &&
-	       a->dtr == b->dtr && a->rts == b->rts && strcmp(a->peer, b->peer) == 0 &&
-	       a->follow == b->follow && a->frame.mode == b->frame.mode &&
-	       a->frame.max == b->frame.max && a->frame.delim_len == b->frame.delim_len &&
-	       memcmp(a->frame.delim, b->frame.delim, a->frame.delim_len) == 0 &&
-	       a->frame.idle_ms == b->frame.idle_ms && a->qos == b->qos &&
-	       a->enabled == b->enabled;
 }

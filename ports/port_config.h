@@ -1,8 +1,9 @@
 /* port_config — the settings of one port (CONTRACT.md §2).
  *
- * One table of fields is the single source of truth for the API, the store,
- * the CLI and the MQTT `ports` topic: port_config_to_json() and
- * port_config_apply_json() both walk it. */
+ * One table of fields (struct port_field, one row per setting) is the single
+ * source of truth for the API, the store, the CLI, the schema and the MQTT
+ * `ports` topic: JSON in and out, merge-patch reset, equality, the diff that
+ * says what a change needs, and the store's columns all walk it. */
 #ifndef MQTTTY_PORT_CONFIG_H
 #define MQTTTY_PORT_CONFIG_H
 
@@ -83,5 +84,47 @@ int port_parity_parse(const char *s, enum port_parity *out);
 int port_flow_parse(const char *s, enum port_flow *out);
 
 bool port_config_equal(const struct port_config *a, const struct port_config *b);
+
+/* ---- the field table ---- */
+
+enum port_field_type { PF_NAME, PF_PATH, PF_PEER, PF_INT, PF_BOOL, PF_ENUM, PF_FRAME };
+
+/* What a change of a field needs (port_config_diff ORs them). */
+enum {
+	PFX_CHANGED = 1u << 0,  /* something differs */
+	PFX_FIXED   = 1u << 1,  /* name, kind: never changes after creation */
+	PFX_REOPEN  = 1u << 2,  /* a new backend (new pty, reopened device) */
+	PFX_LINE    = 1u << 3,  /* initial line settings: reopen for a device */
+	PFX_PEER    = 1u << 4,  /* peer topics resubscribed, follow restarted */
+	PFX_QOS     = 1u << 5,  /* rx and peer tx resubscribed at the new QoS */
+	PFX_FRAME   = 1u << 6,  /* a new framer (pending bytes go out first) */
+};
+
+struct port_field {
+	const char *name;              /* JSON key and store column */
+	enum port_field_type type;
+	size_t off, size;              /* in struct port_config; size for strings */
+	long long lo, hi;              /* PF_INT range */
+	const char *const *names;      /* PF_ENUM values, PF_FRAME modes */
+	size_t nnames;
+	unsigned effect;               /* PFX_* */
+	unsigned kinds;                /* 1 << PORT_KIND_*: kinds that use it; 0 = all */
+	bool nullable;                 /* JSON null stands for "not set" */
+	const char *help;
+};
+
+size_t port_field_count(void);
+const struct port_field *port_field_at(size_t i);   /* NULL past the end */
+/* New reference: the field's value as the API shows it. */
+json_t *port_field_get(const struct port_config *c, const struct port_field *f);
+/* Check and set one field; JSON null restores the default. -1 + err (c
+ * unchanged for that field) on bad input. */
+int port_field_set(struct port_config *c, const struct port_field *f, json_t *v,
+		   char *err, size_t errlen);
+/* New reference: GET /api/v1/schema. */
+json_t *port_config_schema_json(void);
+/* What going from a to b needs: PFX_* bits (0 = nothing changed). A line
+ * setting of a device port comes with PFX_REOPEN. */
+unsigned port_config_diff(const struct port_config *a, const struct port_config *b);
 
 #endif

@@ -96,7 +96,8 @@ static int sqlerr(struct store *s, const char *what, const char *name,
 		    sqlite3_errmsg(s->db));
 	else
 		say(err, errlen, "cannot %s in %s (%s)", what, s->path, sqlite3_errmsg(s->db));
-	return STORE_ERR;
+	/* another process holds the lock: the caller may answer "try later" */
+	return (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ? STORE_BUSY : STORE_ERR;
 }
 
 /* ---- small SQL helpers ----------------------------------------------- */

@@ -18,6 +18,7 @@ enum {
 	STORE_NOTFOUND = -2,
 	STORE_EXISTS = -3,
 	STORE_TOONEW = -4,     /* file written by a newer mqttty */
+	STORE_BUSY = -5,       /* locked by another process past the busy timeout */
 };
 
 struct store;

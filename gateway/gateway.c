@@ -3,9 +3,10 @@
 #include "gateway.h"
 #include "mqtt_bridge.h"
 #include "osdep.h"
+#include "port_link.h"
+#include "port_svc.h"
 #include "store.h"
 #include "log.h"
-#include "web.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -37,7 +38,7 @@ static void on_connected(void *arg)
 	publish_status(gw, "online", 0);
 	gw_flush_cleared(gw);
 	gw_publish_ports(gw);
-	web_event_broker(gw, true);
+	gw_events_broker(&gw->events, true);
 	for (size_t i = 0; i < gw->nports; i++)
 		gw_port_on_connected(gw->ports[i]);
 }
@@ -46,7 +47,7 @@ static void on_lost(void *arg)
 {
 	struct gateway *gw = arg;
 
-	web_event_broker(gw, false);
+	gw_events_broker(&gw->events, false);
 	for (size_t i = 0; i < gw->nports; i++)
 		gw_port_on_lost(gw->ports[i]);
 }
@@ -75,6 +76,7 @@ static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n,
 	const char *g, *port, *leaf;
 	struct gw_port *gp;
 	bool tx, state;
+	char err[256];
 
 	/* every topic we subscribe fits TOPIC_MAX (we built it): longer ones
 	 * are not ours */
@@ -90,9 +92,9 @@ static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n,
 		if (retained)   /* a stale command is never replayed */
 			log_debug("port %s: retained %s ignored", port, leaf);
 		else if (leaf[0] == 'r')
-			gw_port_rx(gp, p, n);
-		else
-			gw_port_set(gp, p, n);
+			gw_port_rx(gp, p, n, "mqtt");
+		else if (port_svc_set(gp, p, n, err, sizeof(err)) < 0)
+			log_warn("port %s: %s", port, err);
 		return;
 	}
 	/* a peer's tx is this port's rx; its (retained) state drives follow.
@@ -106,7 +108,7 @@ static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n,
 		if (!gw_port_peer_is(gp, g, port))
 			continue;
 		if (tx && !retained)
-			gw_port_rx(gp, p, n);
+			gw_port_rx(gp, p, n, "peer");
 		else if (state)
 			gw_port_peer_state(gp, p, n);
 	}
@@ -139,16 +141,29 @@ static const struct mqtt_bridge_cbs bridge_cbs = {
 
 static void on_closed_noop(uv_handle_t *h) { (void)h; }
 
-static void teardown(struct gateway *gw)
+static void modules_stop(struct gateway *gw)
 {
-	web_stop(gw);
-	while (gw->nports)
-		gw_port_remove(gw, gw->ports[gw->nports - 1]);
-	osdep_watch_close(gw->watch);
+	for (size_t i = gw->nmods; i-- > 0;)
+		if (gw->mods[i].stop)
+			gw->mods[i].stop(gw);
+}
+
+static void close_handles(struct gateway *gw)
+{
 	uv_close((uv_handle_t *)&gw->sigint, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->state_timer, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed_noop);
+	uv_close((uv_handle_t *)&gw->lag.timer, on_closed_noop);
+}
+
+static void teardown(struct gateway *gw)
+{
+	modules_stop(gw);
+	while (gw->nports)
+		gw_port_remove(gw, gw->ports[gw->nports - 1]);
+	osdep_watch_close(gw->watch);
+	close_handles(gw);
 	mqtt_bridge_free(gw->mqtt);
 	log_info("stopped");
 }
@@ -260,53 +275,6 @@ static void absolute_link_dir(struct options *opt)
 	}
 }
 
-struct load_ctx {
-	struct gateway *gw;
-};
-
-static void load_port(const struct port_config *c, void *arg)
-{
-	struct load_ctx *l = arg;
-	char err[512];
-
-	if (gw_port_add(l->gw, c, err, sizeof(err)) < 0)
-		log_error("%s", err);
-}
-
-/* Stored ports first, then --port names not stored yet (persisted). */
-static int load_ports(struct gateway *gw)
-{
-	struct load_ctx l = { gw };
-	char err[512];
-
-	if (store_port_list(gw->store, load_port, &l, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
-		return -1;
-	}
-	if (gw->opt->nports && store_begin(gw->store, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
-		return -1;
-	}
-	for (size_t i = 0; i < gw->opt->nports; i++) {
-		struct port_config c;
-		if (gw_port_find(gw, gw->opt->ports[i]))
-			continue;
-		port_config_defaults(&c);
-		snprintf(c.name, sizeof(c.name), "%s", gw->opt->ports[i]);
-		if (store_port_add(gw->store, &c, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mqttty: %s\n", err);
-			return -1;   /* the open transaction is rolled back at close */
-		}
-		if (gw_port_add(gw, &c, err, sizeof(err)) < 0)
-			log_error("%s", err);
-	}
-	if (gw->opt->nports && store_commit(gw->store, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
 static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop)
 {
 	struct mqtt_bridge_cfg bc = { 0 };
@@ -341,37 +309,107 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 		fprintf(stderr, "mqttty: %s\n", err);
 		return -1;
 	}
-	uv_timer_init(loop, &gw->state_timer);
-	gw->state_timer.data = gw;
-	uv_timer_init(loop, &gw->stop_timer);
-	gw->stop_timer.data = gw;
-	uv_signal_init(loop, &gw->sigint);
-	uv_signal_init(loop, &gw->sigterm);
+	if (uv_timer_init(loop, &gw->state_timer) < 0 || uv_timer_init(loop, &gw->stop_timer) < 0 ||
+	    uv_timer_init(loop, &gw->lag.timer) < 0 || uv_signal_init(loop, &gw->sigint) < 0 ||
+	    uv_signal_init(loop, &gw->sigterm) < 0) {
+		fprintf(stderr, "mqttty: cannot set up the event loop's timers and signals\n");
+		return -1;
+	}
+	gw->state_timer.data = gw->stop_timer.data = gw->lag.timer.data = gw;
 	gw->sigint.data = gw->sigterm.data = gw;
+	/* the loop thread must never wait on another process's lock for long */
+	store_set_busy_timeout(gw->store, 250);
 	return 0;
 }
 
-int gateway_run(struct options *opt)
+/* ---- loop lag: the delay of a 1 s timer ------------------------------------ */
+
+#define LAG_PERIOD_MS 1000
+
+static void on_lag_timer(uv_timer_t *t)
+{
+	struct gateway *gw = t->data;
+	uint64_t now = uv_now(gw->loop);
+	struct loop_lag *l = &gw->lag;
+
+	l->ms[l->next] = now > l->due ? (uint32_t)(now - l->due) : 0;
+	l->next = (l->next + 1) % LAG_SAMPLES;
+	if (l->n < LAG_SAMPLES)
+		l->n++;
+	l->due = now + LAG_PERIOD_MS;
+	uv_timer_start(t, on_lag_timer, LAG_PERIOD_MS, 0);
+}
+
+static void lag_start(struct gateway *gw)
+{
+	gw->lag.due = uv_now(gw->loop) + LAG_PERIOD_MS;
+	uv_timer_start(&gw->lag.timer, on_lag_timer, LAG_PERIOD_MS, 0);
+	uv_unref((uv_handle_t *)&gw->lag.timer);    /* never keeps the loop alive */
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+json_t *gateway_status_json(struct gateway *gw)
+{
+	uint32_t v[LAG_SAMPLES];
+	size_t n = gw->lag.n;
+
+	memcpy(v, gw->lag.ms, sizeof(v));
+	qsort(v, n, sizeof(*v), cmp_u32);
+	return json_pack("{s:s, s:s, s:{s:b, s:s}, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:I}",
+			 "id", gw->opt->id, "version", MQTTTY_VERSION,
+			 "broker", "connected", mqtt_bridge_connected(gw->mqtt),
+			 "uri", gw->opt->uri.display, "ports", (json_int_t)gw->nports,
+			 "loop_lag_ms", "p99", (json_int_t)(n ? v[(n * 99 - 1) / 100] : 0),
+			 "max", (json_int_t)(n ? v[n - 1] : 0),
+			 "rx_lost", "messages", (json_int_t)gw->rx_lost_msgs,
+			 "bytes", (json_int_t)gw->rx_lost_bytes,
+			 "subscriptions_refused", (json_int_t)gw->sub_refused);
+}
+
+static void on_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	log_error("loop handle still alive at exit: %s%s", uv_handle_type_name(h->type),
+		  uv_is_closing(h) ? " (closing)" : "");
+}
+
+int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 {
 	struct gateway gw;
 	uv_loop_t loop;
 	char err[512];
+	size_t started = 0;
 	int rc = 1;
 
 	log_set_level(opt->level);
 	osdep_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	uv_loop_init(&loop);
+	if (uv_loop_init(&loop) < 0) {
+		fprintf(stderr, "mqttty: cannot create the event loop\n");
+		return 1;
+	}
 	if (gateway_init(&gw, opt, &loop) < 0)
 		goto out;
-	if (load_ports(&gw) < 0)
-		goto out;
-	if (web_start(&gw, err, sizeof(err)) < 0) {
+	gw.mods = mods;
+	gw.nmods = nmods;
+	if (port_svc_load(&gw, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty: %s\n", err);
 		goto out;
 	}
+	for (; started < nmods; started++) {
+		if (mods[started].start(&gw, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mqttty: %s\n", err);
+			goto out;
+		}
+	}
 	uv_signal_start(&gw.sigint, on_signal, SIGINT);
 	uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
+	lag_start(&gw);
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
 		 opt->id, opt->uri.display, gw.nports, opt->link_dir);
 	mqtt_bridge_start(gw.mqtt);
@@ -381,26 +419,30 @@ out:
 	if (rc) {
 		/* start-up failed: close what was opened, then let handles finish */
 		if (gw.mqtt) {
-			web_stop(&gw);
+			gw.nmods = started;
+			modules_stop(&gw);
 			while (gw.nports)
 				gw_port_remove(&gw, gw.ports[gw.nports - 1]);
-			uv_close((uv_handle_t *)&gw.sigint, on_closed_noop);
-			uv_close((uv_handle_t *)&gw.sigterm, on_closed_noop);
-			uv_close((uv_handle_t *)&gw.state_timer, on_closed_noop);
-			uv_close((uv_handle_t *)&gw.stop_timer, on_closed_noop);
+			close_handles(&gw);
 			mqtt_bridge_free(gw.mqtt);
 		}
 		if (gw.watch)
 			osdep_watch_close(gw.watch);
 		uv_run(&loop, UV_RUN_DEFAULT);
 	}
-	web_free(&gw);
+	for (size_t i = started; i-- > 0;)
+		if (mods[i].free)
+			mods[i].free(&gw);
 	free(gw.cleared);
 	free(gw.ports);
 	free(gw.slots);
 	if (gw.store)
 		store_close(gw.store);
-	if (uv_loop_close(&loop) != 0)
-		log_warn("loop closed with handles still alive");
+	if (uv_loop_close(&loop) != 0) {
+		/* a leak of a handle is a bug: say which, and fail */
+		uv_walk(&loop, on_walk, NULL);
+		log_error("the event loop closed with handles still alive");
+		rc = rc ? rc : 1;
+	}
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "options.h"
+#include "events.h"
 #include "port.h"
 #include "frame.h"
 #include "topic.h"
@@ -49,6 +50,28 @@ struct gw_port {
 	bool follow_want_set, follow_valid;
 	bool be_open;                  /* backend open at its last state event */
 	bool closing;
+	bool state_retry;              /* a state publish failed: the timer retries */
+	char problem[160];             /* why the port is not working ("" = none):
+					* a refused subscription, ...; shown by the API */
+};
+
+/* A part started and stopped with the gateway (the web server, ...). main.c,
+ * the composition root, hands them in; the gateway never names them. */
+struct gw_module {
+	const char *name;
+	/* 0, or -1 + err (start-up then fails with exit 1) */
+	int (*start)(struct gateway *gw, char *err, size_t errlen);
+	void (*stop)(struct gateway *gw);   /* begin closing, at shutdown */
+	void (*free)(struct gateway *gw);   /* after the loop ended */
+};
+
+/* The delay of the loop's 1 s timer: a ring of the last minute. */
+#define LAG_SAMPLES 60
+struct loop_lag {
+	uv_timer_t timer;
+	uint64_t due;                  /* when the timer should fire (ms) */
+	uint32_t ms[LAG_SAMPLES];
+	size_t n, next;
 };
 
 struct gateway {
@@ -73,28 +96,38 @@ struct gateway {
 					       * away: their retained state is
 					       * cleared on the next connect */
 	size_t ncleared;
-	void *web;                     /* web server, NULL when --http off */
+	void *web;                     /* owned by the web module (opaque here) */
+	struct gw_events events;       /* observers: web, ... */
+	const struct gw_module *mods;  /* borrowed */
+	size_t nmods;
+	struct loop_lag lag;
+	uint64_t rx_lost_msgs, rx_lost_bytes;   /* dropped before reaching a port */
+	uint64_t sub_refused;          /* subscriptions the broker refused */
 	int exit_code;
 };
 
-/* Run the gateway until SIGINT/SIGTERM. Returns the exit status. */
-int gateway_run(struct options *opt);
+/* Run the gateway until SIGINT/SIGTERM, with the given modules started
+ * after the ports. Returns the exit status. */
+int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods);
+/* New reference: GET /api/v1/status. */
+json_t *gateway_status_json(struct gateway *gw);
 
 /* port_mgr.c */
 struct gw_port *gw_port_find(struct gateway *gw, const char *name);
 /* Create from a checked config (persisting is the caller's business). */
 int gw_port_add(struct gateway *gw, const struct port_config *cfg, char *err, size_t errlen);
-/* Replace the config of a port live. */
+/* Replace the config of a port live; diff = port_config_diff(old, cfg)
+ * says what that needs (reopen, resubscribe, reframe). */
 int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_config *cfg,
-		   char *err, size_t errlen);
+		   unsigned diff, char *err, size_t errlen);
 void gw_port_remove(struct gateway *gw, struct gw_port *gp);
 void gw_port_publish_state(struct gw_port *gp);
 void gw_port_on_connected(struct gw_port *gp);
 void gw_port_on_lost(struct gw_port *gp);
 void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
-void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n);
+/* Deliver to the local side; src ("mqtt", "peer", "api") for observers. */
+void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src);
 void gw_port_flush(struct gw_port *gp);
-void gw_port_set(struct gw_port *gp, const uint8_t *p, size_t n);
 void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n);
 void gw_port_follow_drop(struct gw_port *gp);
 /* Does gp name GW/PORT as its peer (port NULL: any port of GW)? */

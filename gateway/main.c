@@ -1,10 +1,16 @@
-/* mqttty — entry point: subcommand dispatch. */
+/* mqttty — entry point and composition root: subcommand dispatch, and the
+ * parts that run beside the gateway (the web server observes it). */
 #include "options.h"
 #include "gateway.h"
 #include "cmds.h"
+#include "web.h"
 
 #include <stdio.h>
 #include <string.h>
+
+static const struct gw_module modules[] = {
+	{ "web", web_start, web_stop, web_free },
+};
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -13,7 +19,7 @@ static int cmd_serve(int argc, char **argv)
 	int rc = options_parse(&o, argc, argv, err, sizeof(err));
 
 	if (rc == OPT_OK)
-		rc = gateway_run(&o);
+		rc = gateway_run(&o, modules, sizeof(modules) / sizeof(modules[0]));
 	else if (rc == OPT_EXIT_OK)
 		rc = 0;
 	else {

@@ -5,7 +5,6 @@
 #include "mqtt_bridge.h"
 #include "termios_map.h"
 #include "log.h"
-#include "web.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +52,14 @@ static void txq_update_pause(struct gw_port *gp)
 	}
 }
 
+/* What a queued message really holds: its header, its bytes and the
+ * allocator's own bookkeeping (16 bytes a block on glibc, rounded up), so
+ * a flood of 1-byte messages is bounded as tightly as one big one. */
+static size_t txmsg_cost(size_t n)
+{
+	return (sizeof(struct txmsg) + n + 16 + 15) & ~(size_t)15;
+}
+
 static void txq_append(struct gw_port *gp, const uint8_t *p, size_t n)
 {
 	struct txmsg *m = malloc(sizeof(*m) + n);
@@ -68,7 +75,7 @@ static void txq_append(struct gw_port *gp, const uint8_t *p, size_t n)
 	memcpy(m->data, p, n);
 	*gp->txq_tail = m;
 	gp->txq_tail = &m->next;
-	gp->txq_bytes += n;
+	gp->txq_bytes += txmsg_cost(n);
 	txq_update_pause(gp);
 }
 
@@ -79,7 +86,7 @@ static void txq_pop_acked(struct gw_port *gp)
 		gp->txq_head = m->next;
 		if (!gp->txq_head)
 			gp->txq_tail = &gp->txq_head;
-		gp->txq_bytes -= m->len;
+		gp->txq_bytes -= txmsg_cost(m->len);
 		free(m);
 	}
 	txq_update_pause(gp);
@@ -182,14 +189,23 @@ void gw_port_publish_state(struct gw_port *gp)
 		port_state_init(&st);   /* disabled or failed: closed, nothing known */
 	}
 	j = port_state_to_json(&st);
-	web_event_state(gp->gw, gp, j);
-	if (up)
+	if (j)
+		gw_events_state(&gp->gw->events, gp, j);
+	if (up && j)
 		s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s && mqtt_bridge_publish(gp->gw->mqtt, gp->topic_state, s, strlen(s), 1, true, 0)
 	    == BRIDGE_OK) {
 		gp->published = st;
 		gp->have_published = true;
+		gp->state_retry = false;
+	} else if (up) {
+		/* Paho's buffer full or out of memory: the state timer tries
+		 * again, so a line change is never left unpublished */
+		if (!gp->state_retry)
+			log_warn("port %s: state not published, will retry", gp->cfg.name);
+		gp->state_retry = true;
+		gw_state_timer_kick(gp->gw);
 	}
 	/* counters are "seen" even while the broker is away: the next
 	 * (re)connect publishes every state anyway */
@@ -233,7 +249,8 @@ static void on_frame(void *arg, const uint8_t *p, size_t n)
 {
 	struct gw_port *gp = arg;
 
-	web_event_traffic(gp->gw, gp, "tx", p, n);
+	if (gw_events_wants_traffic(&gp->gw->events))
+		gw_events_traffic(&gp->gw->events, gp, "tx", "port", p, n);
 	txq_append(gp, p, n);
 }
 
@@ -315,11 +332,12 @@ static const struct port_events gw_port_events = {
 	.event = ev_event,
 };
 
-void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n)
+void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src)
 {
 	if (!gp->be)
 		return;
-	web_event_traffic(gp->gw, gp, "rx", p, n);
+	if (gw_events_wants_traffic(&gp->gw->events))
+		gw_events_traffic(&gp->gw->events, gp, "rx", src, p, n);
 	port_write(gp->be, p, n);
 	gw_state_timer_kick(gp->gw);
 }
@@ -341,7 +359,7 @@ static void on_state_timer(uv_timer_t *t)
 
 	for (size_t i = 0; i < gw->nports; i++) {
 		struct gw_port *gp = gw->ports[i];
-		if (gp->be && counters_moved(gp)) {
+		if (gp->state_retry || (gp->be && counters_moved(gp))) {
 			gw_port_publish_state(gp);
 			any = true;
 		}
@@ -403,66 +421,99 @@ static int list_insert(struct gateway *gw, struct gw_port *gp)
 }
 
 /* PREFIX/PEERGW/PEERPORT/LEAF, or PREFIX/PEERGW/status (leaf NULL). */
-static void peer_topic(const struct gw_port *gp, const char *leaf, char *buf)
+static void peer_topic(const struct gw_port *gp, const char *peer, const char *leaf, char *buf)
 {
 	const char *prefix = gp->gw->opt->prefix;
-	int n = (int)strcspn(gp->cfg.peer, "/");
+	int n = (int)strcspn(peer, "/");
 
 	if (leaf)
-		snprintf(buf, TOPIC_MAX, "%s/%s/%s", prefix, gp->cfg.peer, leaf);
+		snprintf(buf, TOPIC_MAX, "%s/%s/%s", prefix, peer, leaf);
 	else
-		snprintf(buf, TOPIC_MAX, "%s/%.*s/status", prefix, n, gp->cfg.peer);
+		snprintf(buf, TOPIC_MAX, "%s/%.*s/status", prefix, n, peer);
+}
+
+/* The topics of c's peer (c may be an old config of gp). `set` is at QoS 0
+ * so that no broker ever holds one for later (CONTRACT §5). */
+static void subscribe_peer(struct gw_port *gp, const struct port_config *c)
+{
+	struct mqtt_bridge *b = gp->gw->mqtt;
+	char t[TOPIC_MAX];
+
+	if (!c->peer[0])
+		return;
+	peer_topic(gp, c->peer, "tx", t);
+	mqtt_bridge_subscribe(b, t, c->qos);
+	peer_topic(gp, c->peer, "state", t);
+	mqtt_bridge_subscribe(b, t, 1);
+	if (c->follow) {
+		peer_topic(gp, c->peer, NULL, t);
+		mqtt_bridge_subscribe(b, t, 1);
+	}
 }
 
 static void subscribe_port(struct gw_port *gp)
 {
 	struct mqtt_bridge *b = gp->gw->mqtt;
-	char t[TOPIC_MAX];
 
 	mqtt_bridge_subscribe(b, gp->topic_rx, gp->cfg.qos);
-	mqtt_bridge_subscribe(b, gp->topic_set, 1);
-	if (!gp->cfg.peer[0])
-		return;
-	peer_topic(gp, "tx", t);
-	mqtt_bridge_subscribe(b, t, gp->cfg.qos);
-	peer_topic(gp, "state", t);
-	mqtt_bridge_subscribe(b, t, 1);
-	if (gp->cfg.follow) {
-		peer_topic(gp, NULL, t);
-		mqtt_bridge_subscribe(b, t, 1);
-	}
+	mqtt_bridge_subscribe(b, gp->topic_set, 0);
+	subscribe_peer(gp, &gp->cfg);
 }
 
-/* Another running port still needs the same peer topics? */
-static bool peer_shared(const struct gw_port *gp)
+/* Another running port still needs the peer topics of `peer`? */
+static bool peer_shared(const struct gw_port *gp, const char *peer, bool follow)
 {
 	for (size_t i = 0; i < gp->gw->nports; i++) {
 		const struct gw_port *o = gp->gw->ports[i];
-		if (o != gp && o->be && strcmp(o->cfg.peer, gp->cfg.peer) == 0)
+		if (o != gp && o->be && strcmp(o->cfg.peer, peer) == 0 &&
+		    (!follow || o->cfg.follow))
 			return true;
 	}
 	return false;
 }
 
-static void unsubscribe_port(struct gw_port *gp)
+/* The status topic is per peer gateway: kept while any other follower of a
+ * port of that gateway remains. */
+static void unsubscribe_status(struct gw_port *gp, const struct port_config *c)
+{
+	size_t n = strcspn(c->peer, "/");
+	char t[TOPIC_MAX];
+
+	for (size_t i = 0; i < gp->gw->nports; i++) {
+		const struct gw_port *o = gp->gw->ports[i];
+		if (o != gp && o->be && o->cfg.follow && strncmp(o->cfg.peer, c->peer, n + 1) == 0)
+			return;
+	}
+	peer_topic(gp, c->peer, NULL, t);
+	mqtt_bridge_unsubscribe(gp->gw->mqtt, t);
+}
+
+static void unsubscribe_peer(struct gw_port *gp, const struct port_config *c)
 {
 	struct mqtt_bridge *b = gp->gw->mqtt;
 	char t[TOPIC_MAX];
+
+	if (!c->peer[0] || !mqtt_bridge_connected(b))
+		return;
+	if (!peer_shared(gp, c->peer, false)) {
+		peer_topic(gp, c->peer, "tx", t);
+		mqtt_bridge_unsubscribe(b, t);
+		peer_topic(gp, c->peer, "state", t);
+		mqtt_bridge_unsubscribe(b, t);
+	}
+	if (c->follow)
+		unsubscribe_status(gp, c);
+}
+
+static void unsubscribe_port(struct gw_port *gp)
+{
+	struct mqtt_bridge *b = gp->gw->mqtt;
 
 	if (!mqtt_bridge_connected(b))
 		return;
 	mqtt_bridge_unsubscribe(b, gp->topic_rx);
 	mqtt_bridge_unsubscribe(b, gp->topic_set);
-	if (!gp->cfg.peer[0] || peer_shared(gp))
-		return;
-	peer_topic(gp, "tx", t);
-	mqtt_bridge_unsubscribe(b, t);
-	peer_topic(gp, "state", t);
-	mqtt_bridge_unsubscribe(b, t);
-	if (gp->cfg.follow) {
-		peer_topic(gp, NULL, t);
-		mqtt_bridge_unsubscribe(b, t);
-	}
+	unsubscribe_peer(gp, &gp->cfg);
 }
 
 /* Start the backend of an enabled port. Failures leave gp->be NULL. */
@@ -558,26 +609,38 @@ int gw_port_add(struct gateway *gw, const struct port_config *cfg, char *err, si
 	return rc;
 }
 
-/* Does going from a to b need a new backend (new pty / reopened device)? */
-static bool needs_restart(const struct port_config *a, const struct port_config *b)
+static void reframe(struct gw_port *gp, const struct frame_cfg *f)
 {
-	if (a->enabled != b->enabled || strcmp(a->device, b->device) != 0)
-		return true;
-	if (a->kind == PORT_KIND_DEVICE)    /* line settings are applied at open */
-		return a->baud != b->baud || a->data_bits != b->data_bits ||
-		       a->parity != b->parity || a->stop_bits != b->stop_bits ||
-		       a->flow != b->flow || a->dtr != b->dtr || a->rts != b->rts;
-	return false;
+	struct framer nf;
+
+	if (framer_init(&nf, f, on_frame, gp) < 0) {
+		log_error("port %s: out of memory for the new framing; the old one stays",
+			  gp->cfg.name);
+		return;
+	}
+	framer_flush(&gp->framer);      /* pending bytes go out as they were */
+	nf.baud = gp->framer.baud;
+	nf.char_bits = gp->framer.char_bits;
+	framer_free(&gp->framer);
+	gp->framer = nf;
+	arm_frame_timer(gp);
+	txq_pump(gp);
 }
 
 int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_config *cfg,
-		   char *err, size_t errlen)
+		   unsigned diff, char *err, size_t errlen)
 {
 	struct port_config old = gp->cfg;
 	int rc = 0;
 
-	if (needs_restart(&old, cfg) || !gp->be) {
-		backend_stop(gp);
+	if (diff & PFX_PEER) {
+		/* a new peer (or follow turned on or off) starts from nothing:
+		 * the new peer's retained state arrives with the subscription */
+		gp->follow_want_set = false;
+		gp->follow_valid = false;
+	}
+	if ((diff & PFX_REOPEN) || !gp->be) {
+		backend_stop(gp);       /* unsubscribes the old config's topics */
 		gp->cfg = *cfg;
 		rc = backend_start(gp, err, errlen);
 		gw_port_publish_state(gp);
@@ -586,20 +649,17 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	/* live: the application keeps its open port */
 	gp->cfg = *cfg;
 	gp->be->cfg = *cfg;
-	if (memcmp(&old.frame, &cfg->frame, sizeof(old.frame)) != 0) {
-		struct framer nf;
-		if (framer_init(&nf, &cfg->frame, on_frame, gp) == 0) {
-			framer_flush(&gp->framer);      /* pending bytes go out as they were */
-			nf.baud = gp->framer.baud;
-			nf.char_bits = gp->framer.char_bits;
-			framer_free(&gp->framer);
-			gp->framer = nf;
-			arm_frame_timer(gp);
-			txq_pump(gp);
-		}
+	if (diff & PFX_FRAME)
+		reframe(gp, &cfg->frame);
+	if ((diff & (PFX_PEER | PFX_QOS)) && mqtt_bridge_connected(gw->mqtt)) {
+		/* a SUBSCRIBE of a topic already held replaces its QoS: only a
+		 * peer left behind is unsubscribed, so no message falls between */
+		if (strcmp(old.peer, cfg->peer) != 0)
+			unsubscribe_peer(gp, &old);
+		else if (old.follow && !cfg->follow && mqtt_bridge_connected(gw->mqtt))
+			unsubscribe_status(gp, &old);
+		subscribe_port(gp);     /* rx at the new QoS, the new peer's topics */
 	}
-	if (old.qos != cfg->qos && mqtt_bridge_connected(gw->mqtt))
-		mqtt_bridge_subscribe(gw->mqtt, gp->topic_rx, cfg->qos);
 	return rc;
 }
 
@@ -608,15 +668,31 @@ static void on_port_timer_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+#define CLEARED_MAX 4096
+
+/* The names are distinct (a name made again leaves the list), so the list
+ * is bounded by the ports that can exist; past CLEARED_MAX the oldest is
+ * given up, with a log line. */
 static void remember_cleared(struct gateway *gw, const char *name)
 {
 	char (*n)[PORT_NAME_MAX + 1];
 
 	if (gw->stop_phase)
 		return;     /* shutting down: the states stay as the last word */
+	for (size_t i = 0; i < gw->ncleared; i++)
+		if (strcmp(gw->cleared[i], name) == 0)
+			return;
+	if (gw->ncleared == CLEARED_MAX) {
+		log_warn("port %s: its retained state will not be cleared (over %d ports "
+			 "deleted while the broker was away)", gw->cleared[0], CLEARED_MAX);
+		memmove(gw->cleared, gw->cleared + 1, (gw->ncleared - 1) * sizeof(*gw->cleared));
+		gw->ncleared--;
+	}
 	n = realloc(gw->cleared, (gw->ncleared + 1) * sizeof(*n));
-	if (!n)
+	if (!n) {
+		log_error("port %s: out of memory: its retained state will not be cleared", name);
 		return;
+	}
 	gw->cleared = n;
 	snprintf(gw->cleared[gw->ncleared++], PORT_NAME_MAX + 1, "%s", name);
 }
@@ -624,16 +700,25 @@ static void remember_cleared(struct gateway *gw, const char *name)
 void gw_flush_cleared(struct gateway *gw)
 {
 	char topic[TOPIC_MAX];
+	size_t kept = 0;
 
 	for (size_t i = 0; i < gw->ncleared; i++) {
 		if (gw_port_find(gw, gw->cleared[i]))
 			continue;       /* made again since: its state is published */
 		topic_port(topic, TOPIC_MAX, gw->opt->prefix, gw->opt->id, gw->cleared[i], "state");
-		mqtt_bridge_publish(gw->mqtt, topic, "", 0, 1, true, 0);
+		if (mqtt_bridge_publish(gw->mqtt, topic, "", 0, 1, true, 0) == BRIDGE_OK)
+			continue;
+		/* not handed to Paho: kept for the next connect */
+		memmove(gw->cleared[kept++], gw->cleared[i], sizeof(gw->cleared[i]));
 	}
-	free(gw->cleared);
-	gw->cleared = NULL;
-	gw->ncleared = 0;
+	gw->ncleared = kept;
+	if (kept)
+		log_warn("%zu retained state(s) of deleted ports not cleared yet; retried on "
+			 "the next connect", kept);
+	if (!kept) {
+		free(gw->cleared);
+		gw->cleared = NULL;
+	}
 }
 
 void gw_port_remove(struct gateway *gw, struct gw_port *gp)
@@ -694,28 +779,6 @@ void gw_publish_ports(struct gateway *gw)
 }
 
 /* ---- set, peer, follow ------------------------------------------------- */
-
-void gw_port_set(struct gw_port *gp, const uint8_t *p, size_t n)
-{
-	json_error_t je;
-	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &je);
-	struct line_set ls;
-	char err[256];
-
-	if (!j) {
-		log_warn("port %s: set ignored: not JSON: %s", gp->cfg.name, je.text);
-		return;
-	}
-	if (!gp->be || !gp->be->ops->set) {
-		log_warn("port %s: set ignored: a %s port has nothing set can change",
-			 gp->cfg.name, port_kind_name(gp->cfg.kind));
-	} else if (line_set_parse(j, &ls, err, sizeof(err)) < 0) {
-		log_warn("port %s: set ignored: %s", gp->cfg.name, err);
-	} else if (gp->be->ops->set(gp->be, &ls, err, sizeof(err)) < 0) {
-		log_warn("port %s: set failed: %s", gp->cfg.name, err);
-	}
-	json_decref(j);
-}
 
 /* Bring the device to what the peer asks for. Kept even when it cannot be
  * applied now (device unplugged): a reopened device gets it again. */

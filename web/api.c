@@ -1,9 +1,9 @@
-/* api — the routes of CONTRACT.md §4. Port changes go to the store and the
- * running gateway in the same step; bad input changes nothing. */
+/* api — the routes of CONTRACT.md §4 and §5, as a table. Every port change
+ * goes to the port service (validate → persist → apply → announce); this
+ * file only turns HTTP into calls and answers into HTTP. */
 #include "web.h"
 #include "gateway.h"
-#include "mqtt_bridge.h"
-#include "store.h"
+#include "port_svc.h"
 #include "log.h"
 
 #include <errno.h>
@@ -52,10 +52,25 @@ static void resp_empty(struct http_resp *r, int status)
 
 json_t *api_status_json(struct gateway *gw)
 {
-	return json_pack("{s:s, s:s, s:{s:b, s:s}, s:I}", "id", gw->opt->id,
-			 "version", MQTTTY_VERSION, "broker", "connected",
-			 mqtt_bridge_connected(gw->mqtt), "uri", gw->opt->uri.display,
-			 "ports", (json_int_t)gw->nports);
+	json_t *j = gateway_status_json(gw);
+	const struct web *w = gw->web;
+
+	if (j)
+		json_object_set_new(j, "websocket_clients", json_integer(w ? web_client_count(w) : 0));
+	return j;
+}
+
+/* The one place a service error becomes an HTTP status. */
+static int http_status(int gw_err)
+{
+	switch (gw_err) {
+	case GW_EINVAL: return 400;
+	case GW_ENOENT: return 404;
+	case GW_EEXIST: return 409;
+	case GW_ECONFLICT: return 409;
+	case GW_EBUSY: return 503;
+	default: return 500;
+	}
 }
 
 /* Parse a JSON object body; on failure the response is set. */
@@ -84,118 +99,44 @@ static json_t *body_json(const struct http_req *req, struct http_resp *r)
 	return j;
 }
 
-static void ports_changed(struct gateway *gw, const char *op, const struct gw_port *gp)
+static void answer_port(struct gateway *gw, struct http_resp *r, int status,
+			const struct gw_port *gp)
 {
-	gw_publish_ports(gw);
-	web_event_port(gw, op, gp);
-}
-
-static void get_ports(struct gateway *gw, struct http_resp *r)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < gw->nports; i++)
-		json_array_append_new(a, gw_port_to_json(gw->ports[i], true));
-	resp_json(r, 200, a);
+	(void)gw;
+	resp_json(r, status, gw_port_to_json(gp, true));
 }
 
 static void post_port(struct gateway *gw, const struct http_req *req, struct http_resp *r)
 {
-	struct port_config c;
 	char err[512];
 	json_t *j = body_json(req, r);
-	struct gw_port *gp;
+	struct gw_port *gp = NULL;
 	int rc;
 
 	if (!j)
 		return;
-	port_config_defaults(&c);
-	if (!json_is_string(json_object_get(j, "name"))) {
-		resp_error(r, 400, "name is required: a string like \"radio1\"");
-		goto out;
-	}
-	if (port_config_apply_json(&c, j, true, gw->opt->id, err, sizeof(err)) < 0) {
-		resp_error(r, 400, "%s", err);
-		goto out;
-	}
-	if (gw_port_find(gw, c.name)) {
-		resp_error(r, 409, "a port named %s already exists", c.name);
-		goto out;
-	}
-	if (store_port_add(gw->store, &c, err, sizeof(err)) < 0) {
-		resp_error(r, 500, "%s", err);
-		goto out;
-	}
-	if ((rc = gw_port_add(gw, &c, err, sizeof(err))) < 0) {
-		/* undo both halves: nothing half-made stays behind */
-		char e2[256];
-		if ((gp = gw_port_find(gw, c.name)))
-			gw_port_remove(gw, gp);
-		store_port_del(gw->store, c.name, e2, sizeof(e2));
-		/* this system cannot host the kind (no /dev/cuse, not permitted,
-		 * not Linux): the request asks for what cannot be; else the name
-		 * or the path is taken */
-		resp_error(r, rc == -ENODEV || rc == -EACCES || rc == -ENOTSUP ? 400 : 409,
-			   "%s", err);
-		goto out;
-	}
-	gp = gw_port_find(gw, c.name);
-	log_info("port %s: added through the API", c.name);
-	ports_changed(gw, "added", gp);
-	resp_json(r, 201, gw_port_to_json(gp, true));
-out:
+	if ((rc = port_svc_create(gw, j, &gp, err, sizeof(err))) < 0)
+		resp_error(r, http_status(rc), "%s", err);
+	else
+		answer_port(gw, r, 201, gp);
 	json_decref(j);
 }
 
-static void patch_port(struct gateway *gw, struct gw_port *gp, const struct http_req *req,
+static void patch_port(struct gateway *gw, const char *name, const struct http_req *req,
 		       struct http_resp *r)
 {
-	struct port_config c = gp->cfg;
 	char err[512];
 	json_t *j = body_json(req, r);
+	struct gw_port *gp = NULL;
+	int rc;
 
 	if (!j)
 		return;
-	if (port_config_apply_json(&c, j, false, gw->opt->id, err, sizeof(err)) < 0) {
-		resp_error(r, 400, "%s", err);
-		goto out;
-	}
-	if (store_port_put(gw->store, &c, err, sizeof(err)) < 0) {
-		resp_error(r, 500, "%s", err);
-		goto out;
-	}
-	if (!port_config_equal(&c, &gp->cfg) && gw_port_update(gw, gp, &c, err, sizeof(err)) < 0)
-		log_error("%s", err);   /* stored; the port shows open:false, no link */
-	ports_changed(gw, "changed", gp);
-	resp_json(r, 200, gw_port_to_json(gp, true));
-out:
+	if ((rc = port_svc_patch(gw, name, j, &gp, err, sizeof(err))) < 0)
+		resp_error(r, http_status(rc), "%s", err);
+	else
+		answer_port(gw, r, 200, gp);
 	json_decref(j);
-}
-
-static void delete_port(struct gateway *gw, struct gw_port *gp, struct http_resp *r)
-{
-	char err[512], name[PORT_NAME_MAX + 1];
-
-	if (store_port_del(gw->store, gp->cfg.name, err, sizeof(err)) < 0) {
-		resp_error(r, 500, "%s", err);
-		return;
-	}
-	snprintf(name, sizeof(name), "%s", gp->cfg.name);
-	web_event_port(gw, "removed", gp);
-	gw_port_remove(gw, gp);
-	gw_publish_ports(gw);
-	log_info("port %s: removed through the API", name);
-	resp_empty(r, 204);
-}
-
-static void send_port(struct gw_port *gp, const struct http_req *req, struct http_resp *r)
-{
-	if (!gp->be || !gp->be->state.open) {
-		resp_error(r, 409, "no application holds port %s open", gp->cfg.name);
-		return;
-	}
-	gw_port_rx(gp, req->body, req->body_len);
-	resp_empty(r, 204);
 }
 
 static void login(struct gateway *gw, struct web *w, const struct http_req *req,
@@ -225,82 +166,156 @@ static bool json_body_ok(const struct http_req *req, struct http_resp *r)
 	return false;
 }
 
-/* Port routes: /api/v1/ports/NAME[/send] */
-static void port_route(struct gateway *gw, const struct http_req *req, const char *rest,
-		       struct http_resp *r)
-{
-	char name[PORT_NAME_MAX + 1], err[256];
-	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-	struct gw_port *gp;
+/* ---- the routes ----------------------------------------------------------- */
 
-	if (n == 0 || n > PORT_NAME_MAX) {
-		resp_error(r, 404, "no such port");
-		return;
-	}
-	memcpy(name, rest, n);
-	name[n] = '\0';
-	if (port_name_check(name, err, sizeof(err)) < 0 || !(gp = gw_port_find(gw, name))) {
-		resp_error(r, 404, "no port named %s", name);
-		return;
-	}
-	if (slash && strcmp(slash, "/send") == 0) {
-		if (req->method != HM_POST)
-			resp_error(r, 405, "use POST to send bytes to a port");
-		else
-			send_port(gp, req, r);
-		return;
-	}
-	if (slash) {
-		resp_error(r, 404, "no such route: %s", req->path);
-		return;
-	}
-	if (req->method == HM_GET)
-		resp_json(r, 200, gw_port_to_json(gp, true));
-	else if (req->method == HM_PATCH)
-		json_body_ok(req, r) ? patch_port(gw, gp, req, r) : (void)0;
-	else if (req->method == HM_DELETE)
-		delete_port(gw, gp, r);
+struct call {
+	struct gateway *gw;
+	struct web *w;
+	const struct http_req *req;
+	struct http_resp *r;
+	const char *name;            /* the NAME of /ports/NAME[/...] */
+};
+
+static void r_status(struct call *c)
+{
+	resp_json(c->r, 200, api_status_json(c->gw));
+}
+
+static void r_schema(struct call *c)
+{
+	resp_json(c->r, 200, port_config_schema_json());
+}
+
+static void r_ports_get(struct call *c)
+{
+	resp_json(c->r, 200, port_svc_list_json(c->gw, true));
+}
+
+static void r_ports_post(struct call *c)
+{
+	post_port(c->gw, c->req, c->r);
+}
+
+static void r_port_get(struct call *c)
+{
+	json_t *j = port_svc_get_json(c->gw, c->name);
+
+	if (j)
+		resp_json(c->r, 200, j);
 	else
-		resp_error(r, 405, "method not allowed on a port");
+		resp_error(c->r, 404, "no port named %s", c->name);
+}
+
+static void r_port_patch(struct call *c)
+{
+	patch_port(c->gw, c->name, c->req, c->r);
+}
+
+static void r_port_delete(struct call *c)
+{
+	char err[512];
+	int rc = port_svc_delete(c->gw, c->name, err, sizeof(err));
+
+	if (rc < 0)
+		resp_error(c->r, http_status(rc), "%s", err);
+	else
+		resp_empty(c->r, 204);
+}
+
+static void r_port_send(struct call *c)
+{
+	char err[512];
+	int rc = port_svc_send(c->gw, c->name, c->req->body, c->req->body_len, err, sizeof(err));
+
+	if (rc < 0)
+		resp_error(c->r, http_status(rc), "%s", err);
+	else
+		resp_empty(c->r, 204);
+}
+
+static void r_login(struct call *c)
+{
+	login(c->gw, c->w, c->req, c->r);
+}
+
+enum { R_JSON = 1 };   /* the body, if any, must be application/json */
+
+/* A path pattern: "/ports/:" matches one NAME segment. */
+static const struct route {
+	enum http_method method;
+	const char *pattern;
+	unsigned flags;
+	void (*fn)(struct call *c);
+} routes[] = {
+	{ HM_POST, "/login", R_JSON, r_login },
+	{ HM_GET, "/status", 0, r_status },
+	{ HM_GET, "/schema", 0, r_schema },
+	{ HM_GET, "/ports", 0, r_ports_get },
+	{ HM_POST, "/ports", R_JSON, r_ports_post },
+	{ HM_GET, "/ports/:", 0, r_port_get },
+	{ HM_PATCH, "/ports/:", R_JSON, r_port_patch },
+	{ HM_DELETE, "/ports/:", 0, r_port_delete },
+	{ HM_POST, "/ports/:/send", 0, r_port_send },
+};
+
+/* Does path match pattern? A ':' segment is copied into name (a segment
+ * that is empty or too long for a port name never matches). */
+static bool route_match(const char *pattern, const char *path, char *name, size_t len)
+{
+	while (*pattern && *path) {
+		if (*pattern == ':') {
+			size_t n = strcspn(path, "/");
+			if (n == 0 || n >= len)
+				return false;
+			memcpy(name, path, n);
+			name[n] = '\0';
+			path += n;
+			pattern++;
+		} else if (*pattern++ != *path++) {
+			return false;
+		}
+	}
+	return !*pattern && !*path;
 }
 
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,
 		struct http_resp *r)
 {
 	const char *p = req->path;
+	char name[PORT_NAME_MAX + 1] = "";
+	struct call c = { gw, w, req, r, name };
+	const struct route *found = NULL;
+	bool path_known = false;
 
 	if (strncmp(p, API "/", strlen(API "/")) != 0) {
 		resp_error(r, 404, "no such route: %s", p);
 		return;
 	}
 	p += strlen(API);
-	if (strcmp(p, "/login") == 0) {
-		if (req->method != HM_POST)
-			resp_error(r, 405, "use POST to log in");
-		else if (json_body_ok(req, r))
-			login(gw, w, req, r);
-		return;
-	}
-	if (auth_enabled(gw) && !auth_check(gw, w, req->authorization, req->cookie)) {
+	/* everything but the login needs credentials, even to learn which
+	 * routes exist */
+	if (strcmp(p, "/login") != 0 && auth_enabled(gw) &&
+	    !auth_check(gw, w, req->authorization, req->cookie)) {
 		resp_error(r, 401, "log in first (POST /api/v1/login) or send Authorization: Bearer TOKEN");
 		return;
 	}
-	if (strcmp(p, "/status") == 0) {
-		if (req->method == HM_GET)
-			resp_json(r, 200, api_status_json(gw));
-		else
-			resp_error(r, 405, "use GET for the status");
-	} else if (strcmp(p, "/ports") == 0) {
-		if (req->method == HM_GET)
-			get_ports(gw, r);
-		else if (req->method == HM_POST)
-			json_body_ok(req, r) ? post_port(gw, req, r) : (void)0;
-		else
-			resp_error(r, 405, "use GET or POST on /api/v1/ports");
-	} else if (strncmp(p, "/ports/", 7) == 0) {
-		port_route(gw, req, p + 7, r);
-	} else {
-		resp_error(r, 404, "no such route: %s", req->path);
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_match(routes[i].pattern, p, name, sizeof(name)))
+			continue;
+		path_known = true;
+		if (routes[i].method == req->method) {
+			found = &routes[i];
+			break;
+		}
 	}
+	if (!found) {
+		if (path_known)
+			resp_error(r, 405, "method not allowed on %s", req->path);
+		else
+			resp_error(r, 404, "no such route: %s", req->path);
+		return;
+	}
+	if ((found->flags & R_JSON) && !json_body_ok(req, r))
+		return;
+	found->fn(&c);
 }

@@ -5,6 +5,7 @@
 #include "web.h"
 #include "web_assets.h"
 #include "gateway.h"
+#include "port_svc.h"
 #include "log.h"
 
 #include <libwebsockets.h>
@@ -60,6 +61,7 @@ struct web {
 	struct session sessions[SESSIONS];
 	bool host_any;                /* bound to a wildcard address */
 	bool stopping;
+	struct gw_observer obs;       /* registered with the gateway's events */
 };
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -367,15 +369,6 @@ static void broadcast(struct web *w, json_t *ev)
 	free(s);
 }
 
-static json_t *ports_array(struct gateway *gw)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < gw->nports; i++)
-		json_array_append_new(a, gw_port_to_json(gw->ports[i], true));
-	return a;
-}
-
 static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
 {
 	json_t *hello;
@@ -388,7 +381,8 @@ static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
 	w->clients = s;
 	w->nclients++;
 	hello = json_pack("{s:s, s:o, s:o}", "type", "hello", "status",
-			  api_status_json(w->gw), "ports", ports_array(w->gw));
+			  api_status_json(w->gw), "ports",
+			  port_svc_list_json(w->gw, true));
 	txt = json_dumps(hello, JSON_COMPACT);
 	json_decref(hello);
 	if (txt)
@@ -539,6 +533,8 @@ static void lws_log(int level, const char *line)
 		"lws: %.*s", (int)n, line);
 }
 
+static void observe(struct web *w);
+
 static bool is_loopback(const char *h)
 {
 	return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
@@ -588,6 +584,7 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 		return -1;
 	}
 	gw->web = w;
+	observe(w);
 	log_info("web: dashboard on %s://%s/", o->tls_cert ? "https" : "http", o->http);
 	return 0;
 }
@@ -602,6 +599,7 @@ void web_stop(struct gateway *gw)
 	if (!w || w->stopping)
 		return;
 	w->stopping = true;
+	gw_events_del(&gw->events, &w->obs);
 	lws_context_destroy(w->ctx);
 }
 
@@ -617,49 +615,77 @@ void web_free(struct gateway *gw)
 	free(w);
 }
 
+size_t web_client_count(const struct web *w)
+{
+	return w->nclients;
+}
+
 bool web_has_clients(const struct gateway *gw)
 {
 	const struct web *w = gw->web;
 	return w && !w->stopping && w->clients;
 }
 
-void web_event_port(struct gateway *gw, const char *op, const struct gw_port *gp)
+/* ---- the gateway's events, observed ------------------------------------- */
+
+static bool has_clients(const struct web *w)
 {
-	if (!web_has_clients(gw))
-		return;
-	broadcast(gw->web, json_pack("{s:s, s:s, s:o}", "type", "port", "op", op, "port",
-				     gp ? gw_port_to_json(gp, true) : json_null()));
+	return !w->stopping && w->clients;
 }
 
-void web_event_state(struct gateway *gw, const struct gw_port *gp, json_t *state)
+static bool obs_wants_traffic(void *arg)
 {
-	if (!web_has_clients(gw))
-		return;
-	broadcast(gw->web, json_pack("{s:s, s:s, s:O}", "type", "state", "name", gp->cfg.name,
-				     "state", state));
+	return has_clients(arg);
 }
 
-void web_event_traffic(struct gateway *gw, const struct gw_port *gp, const char *dir,
-		       const uint8_t *p, size_t n)
+static void obs_port(void *arg, const char *op, const struct gw_port *gp)
+{
+	if (!has_clients(arg))
+		return;
+	broadcast(arg, json_pack("{s:s, s:s, s:o}", "type", "port", "op", op, "port",
+				 gp ? gw_port_to_json(gp, true) : json_null()));
+}
+
+static void obs_state(void *arg, const struct gw_port *gp, json_t *state)
+{
+	if (!has_clients(arg))
+		return;
+	broadcast(arg, json_pack("{s:s, s:s, s:O}", "type", "state", "name", gp->cfg.name,
+				 "state", state));
+}
+
+static void obs_traffic(void *arg, const struct gw_port *gp, const char *dir, const char *src,
+			const uint8_t *p, size_t n)
 {
 	char *b64;
 	size_t blen = (n + 2) / 3 * 4 + 1;
+	struct timespec ts;
 
-	if (!web_has_clients(gw) || !(b64 = malloc(blen)))
+	if (!has_clients(arg) || !(b64 = malloc(blen)))
 		return;
 	EVP_EncodeBlock((unsigned char *)b64, p, (int)n);   /* NUL-terminates */
-	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	broadcast(gw->web, json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "traffic", "name",
-				     gp->cfg.name, "dir", dir, "ts",
-				     (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-				     "data", b64));
+	broadcast(arg, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "type", "traffic", "name",
+				 gp->cfg.name, "dir", dir, "src", src, "ts",
+				 (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+				 "data", b64));
 	free(b64);
 }
 
-void web_event_broker(struct gateway *gw, bool connected)
+static void obs_broker(void *arg, bool connected)
 {
-	if (!web_has_clients(gw))
+	if (!has_clients(arg))
 		return;
-	broadcast(gw->web, json_pack("{s:s, s:b}", "type", "broker", "connected", connected));
+	broadcast(arg, json_pack("{s:s, s:b}", "type", "broker", "connected", connected));
+}
+
+static void observe(struct web *w)
+{
+	w->obs = (struct gw_observer){
+		.arg = w, .on_port = obs_port, .on_state = obs_state,
+		.on_traffic = obs_traffic, .on_broker = obs_broker,
+		.wants_traffic = obs_wants_traffic,
+	};
+	if (gw_events_add(&w->gw->events, &w->obs) < 0)
+		log_error("web: too many observers: the dashboard gets no live events");
 }

@@ -43,13 +43,8 @@ void web_stop(struct gateway *gw);
 /* After the loop ended: free what is left. */
 void web_free(struct gateway *gw);
 
-/* Gateway → websocket clients. Cheap when nobody is connected. */
-void web_event_port(struct gateway *gw, const char *op, const struct gw_port *gp);
-void web_event_state(struct gateway *gw, const struct gw_port *gp, json_t *state);
-void web_event_traffic(struct gateway *gw, const struct gw_port *gp, const char *dir,
-		       const uint8_t *p, size_t n);
-void web_event_broker(struct gateway *gw, bool connected);
 bool web_has_clients(const struct gateway *gw);
+size_t web_client_count(const struct web *w);
 
 /* api.c: route one request. The caller checked Host and body size. */
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,

@@ -130,11 +130,73 @@ static void on_pub_done(void *arg, uint64_t id, uint32_t epoch, int rc)
 	gw_port_pub_done(gw, id, rc);
 }
 
+/* The ports a topic of ours belongs to: its own rx/set, or a peer's
+ * tx/state that ports name. fn is called for each. */
+static void for_topic(struct gateway *gw, const char *topic,
+		      void (*fn)(struct gw_port *gp, void *arg), void *arg)
+{
+	char scratch[TOPIC_MAX];
+	const char *g, *port, *leaf;
+	struct gw_port *gp;
+
+	if (strlen(topic) >= sizeof(scratch) ||
+	    topic_parse(topic, gw->opt->prefix, scratch, &g, &port, &leaf) < 0)
+		return;
+	if (strcmp(g, gw->opt->id) == 0 && (gp = gw_port_find(gw, port)) &&
+	    (strcmp(leaf, "rx") == 0 || strcmp(leaf, "set") == 0)) {
+		fn(gp, arg);
+		return;
+	}
+	for (size_t i = 0; i < gw->nports; i++)
+		if (gw_port_peer_is(gw->ports[i], g, port))
+			fn(gw->ports[i], arg);
+}
+
+static void count_dropped(struct gw_port *gp, void *arg)
+{
+	if (gp->be) {
+		gp->be->state.dropped += *(const uint64_t *)arg;
+		gw_state_timer_kick(gp->gw);
+	}
+}
+
+/* Messages the hand-off queue could not take: counted against their port
+ * (its `dropped`), and gateway-wide in the status. */
+static void on_rx_dropped(void *arg, const char *topic, uint64_t n, uint64_t bytes)
+{
+	struct gateway *gw = arg;
+
+	gw->rx_lost_msgs += n;
+	gw->rx_lost_bytes += bytes;
+	if (topic)
+		for_topic(gw, topic, count_dropped, &bytes);
+	log_warn("%llu message(s) on %s dropped: the gateway fell behind the broker",
+		 (unsigned long long)n, topic ? topic : "several topics");
+}
+
+static void mark_refused(struct gw_port *gp, void *arg)
+{
+	snprintf(gp->problem, sizeof(gp->problem), "the broker refused the subscription to %s",
+		 (const char *)arg);
+}
+
+static void on_sub_refused(void *arg, const char *topic, int code)
+{
+	struct gateway *gw = arg;
+
+	gw->sub_refused++;
+	log_error("mqtt: the broker refused the subscription to %s (%d): nothing published "
+		  "there reaches this gateway; check the broker's ACL", topic, code);
+	for_topic(gw, topic, mark_refused, (void *)topic);
+}
+
 static const struct mqtt_bridge_cbs bridge_cbs = {
 	.connected = on_connected,
 	.lost = on_lost,
 	.message = on_message,
 	.pub_done = on_pub_done,
+	.rx_dropped = on_rx_dropped,
+	.sub_refused = on_sub_refused,
 };
 
 /* ---- shutdown ------------------------------------------------------------ */
@@ -358,9 +420,15 @@ json_t *gateway_status_json(struct gateway *gw)
 	uint32_t v[LAG_SAMPLES];
 	size_t n = gw->lag.n;
 
+	json_t *j, *problems = json_object();
+
 	memcpy(v, gw->lag.ms, sizeof(v));
 	qsort(v, n, sizeof(*v), cmp_u32);
-	return json_pack("{s:s, s:s, s:{s:b, s:s}, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:I}",
+	for (size_t i = 0; problems && i < gw->nports; i++)
+		if (gw->ports[i]->problem[0])
+			json_object_set_new(problems, gw->ports[i]->cfg.name,
+					    json_string(gw->ports[i]->problem));
+	j = json_pack("{s:s, s:s, s:{s:b, s:s}, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:I}",
 			 "id", gw->opt->id, "version", MQTTTY_VERSION,
 			 "broker", "connected", mqtt_bridge_connected(gw->mqtt),
 			 "uri", gw->opt->uri.display, "ports", (json_int_t)gw->nports,
@@ -369,6 +437,11 @@ json_t *gateway_status_json(struct gateway *gw)
 			 "rx_lost", "messages", (json_int_t)gw->rx_lost_msgs,
 			 "bytes", (json_int_t)gw->rx_lost_bytes,
 			 "subscriptions_refused", (json_int_t)gw->sub_refused);
+	/* per port: why it is not working as configured ({} when all is well) */
+	if (j && problems)
+		json_object_set(j, "problems", problems);
+	json_decref(problems);
+	return j;
 }
 
 static void on_walk(uv_handle_t *h, void *arg)

@@ -1,6 +1,7 @@
 /* hq — mutex-protected singly linked FIFO. */
 #include "hq.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,19 +57,48 @@ void hq_event_free(struct hq_event *e)
 	free(e);
 }
 
+/* Under the lock: turn a refused message into a drop summary, or merge it
+ * into the last one of the same topic. false: e is to be freed. */
+static bool summarise(struct hq *q, struct hq_event *e)
+{
+	struct hq_event *last = q->tail == &q->head ? NULL
+				: (struct hq_event *)((char *)q->tail - offsetof(struct hq_event, next));
+
+	if (last && last->type == HQ_DROPPED && e->topic && last->topic &&
+	    strcmp(last->topic, e->topic) == 0) {
+		last->rc++;
+		last->len += e->len;
+		return false;
+	}
+	if (q->summaries >= q->limit / 16 + 16)
+		return false;
+	free(e->payload);
+	e->payload = NULL;
+	e->type = HQ_DROPPED;
+	e->rc = 1;
+	q->summaries++;
+	*q->tail = e;
+	q->tail = &e->next;
+	return true;
+}
+
 int hq_push(struct hq *q, struct hq_event *e)
 {
 	int was_empty;
 
 	e->next = NULL;
 	pthread_mutex_lock(&q->lock);
+	was_empty = q->head == NULL;
 	if (e->type == HQ_MESSAGE && q->limit && q->count >= q->limit) {
+		bool kept;
 		q->dropped++;
+		q->dropped_bytes += e->len;
+		kept = summarise(q, e);
 		pthread_mutex_unlock(&q->lock);
-		hq_event_free(e);
+		if (!kept)
+			hq_event_free(e);
 		return -1;
 	}
-	was_empty = q->head == NULL;
 	*q->tail = e;
 	q->tail = &e->next;
 	q->count++;
@@ -85,6 +115,7 @@ struct hq_event *hq_take_all(struct hq *q)
 	q->head = NULL;
 	q->tail = &q->head;
 	q->count = 0;
+	q->summaries = 0;
 	pthread_mutex_unlock(&q->lock);
 	return list;
 }

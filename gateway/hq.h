@@ -18,6 +18,10 @@ enum hq_type {
 	HQ_MESSAGE,       /* topic + payload arrived */
 	HQ_PUB_DONE,      /* publish finished: id, epoch, rc (0 = ok) */
 	HQ_DISCONNECTED,  /* our own disconnect finished */
+	HQ_DROPPED,       /* messages on topic refused at the bound: rc of them,
+			   * len bytes in all (no payload) */
+	HQ_SUB_DONE,      /* a subscribe finished: id = its token, rc = the
+			   * granted QoS, or 0x80 / a negative code if refused */
 };
 
 struct hq_event {
@@ -35,7 +39,9 @@ struct hq_event {
 struct hq {
 	pthread_mutex_t lock;
 	struct hq_event *head, **tail;
-	size_t count, dropped;
+	size_t count, dropped;       /* dropped: messages refused, a running total */
+	uint64_t dropped_bytes;
+	size_t summaries;            /* HQ_DROPPED events queued */
 	size_t limit;         /* bound on queued events; beyond it push fails */
 };
 
@@ -48,9 +54,12 @@ struct hq_event *hq_event_new(enum hq_type type, const char *topic,
 void hq_event_free(struct hq_event *e);
 
 /* Takes ownership of e. Returns true if the queue was empty before (the
- * caller then wakes the consumer), false otherwise; on overflow the event is
- * freed, counted in q->dropped, and -1 is returned. Messages are only ever
- * refused: control events (everything but HQ_MESSAGE) always fit. */
+ * caller then wakes the consumer), false otherwise; on overflow -1 is
+ * returned and the message counted in q->dropped and q->dropped_bytes: it
+ * becomes (or is merged into the queue's last) HQ_DROPPED event for its
+ * topic, so the consumer can tell whom the loss belongs to. Summaries are
+ * bounded too (limit / 16 + 16); past that a drop is only counted. Messages
+ * are only ever refused: control events always fit. */
 int hq_push(struct hq *q, struct hq_event *e);
 
 /* Detach the whole list (oldest first); caller frees each event. */

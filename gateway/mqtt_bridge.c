@@ -45,7 +45,12 @@ struct mqtt_bridge {
 	bool connected, connecting, stopping;
 	int closes_pending;
 	uint32_t epoch;
-	size_t hq_dropped_seen;
+	size_t hq_dropped_seen, hq_told;   /* drops seen / told per topic */
+
+	/* subscriptions awaiting their SUBACK (loop thread only): the token
+	 * Paho gave each, and its topic; cleared on every connect */
+	struct sub_wait { int token; char *topic; } *subs;
+	size_t nsubs, subs_cap;
 
 	/* publishes Paho still holds: freed by their callback, or at exit */
 	pthread_mutex_t pending_lock;
@@ -135,6 +140,27 @@ static void on_paho_pub_ok(void *ctx, MQTTAsync_successData *r)
 static void on_paho_pub_fail(void *ctx, MQTTAsync_failureData *r)
 {
 	pub_finish(ctx, r && r->code ? r->code : -1);
+}
+
+static void sub_finish(struct mqtt_bridge *b, int token, int rc)
+{
+	struct hq_event *e = hq_event_new(HQ_SUB_DONE, NULL, NULL, 0);
+
+	if (e) {
+		e->id = (uint64_t)(unsigned)token;
+		e->rc = rc;
+	}
+	push(b, e);
+}
+
+static void on_paho_sub_ok(void *ctx, MQTTAsync_successData *r)
+{
+	sub_finish(ctx, r ? r->token : 0, r ? r->alt.qos : 0);
+}
+
+static void on_paho_sub_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	sub_finish(ctx, r ? r->token : 0, r && r->code ? r->code : 0x80);
 }
 
 static void on_paho_disc(void *ctx, MQTTAsync_successData *r)
@@ -243,10 +269,31 @@ static void schedule_retry(struct mqtt_bridge *b)
 	b->backoff_ms = b->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff_ms * 2;
 }
 
+static void subs_clear(struct mqtt_bridge *b)
+{
+	for (size_t i = 0; i < b->nsubs; i++)
+		free(b->subs[i].topic);
+	b->nsubs = 0;
+}
+
+static void sub_done(struct mqtt_bridge *b, int token, int rc)
+{
+	for (size_t i = 0; i < b->nsubs; i++) {
+		if (b->subs[i].token != token)
+			continue;
+		if ((rc < 0 || rc == 0x80) && b->cbs.sub_refused)
+			b->cbs.sub_refused(b->arg, b->subs[i].topic, rc);
+		free(b->subs[i].topic);
+		b->subs[i] = b->subs[--b->nsubs];
+		return;
+	}
+}
+
 static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 {
 	switch (e->type) {
 	case HQ_CONNECTED:
+		subs_clear(b);      /* answers of a past connection never come */
 		b->connecting = false;
 		b->connected = true;
 		b->epoch++;
@@ -275,6 +322,14 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 	case HQ_PUB_DONE:
 		b->cbs.pub_done(b->arg, e->id, e->epoch, e->rc);
 		break;
+	case HQ_DROPPED:
+		b->hq_told += (size_t)e->rc;
+		if (b->cbs.rx_dropped)
+			b->cbs.rx_dropped(b->arg, e->topic, (uint64_t)e->rc, e->len);
+		break;
+	case HQ_SUB_DONE:
+		sub_done(b, (int)e->id, e->rc);
+		break;
 	case HQ_DISCONNECTED:
 		if (b->disc_done) {
 			void (*done)(void *) = b->disc_done;
@@ -298,9 +353,13 @@ static void on_wake(uv_async_t *a)
 		e = n;
 	}
 	if (b->q.dropped != b->hq_dropped_seen) {
-		log_error("mqtt: %zu incoming messages dropped: the loop fell behind",
-			  b->q.dropped - b->hq_dropped_seen);
+		size_t n = b->q.dropped - b->hq_dropped_seen;
+		log_error("mqtt: %zu incoming messages dropped: the loop fell behind", n);
+		/* those that no summary named are counted gateway-wide */
+		if (n > b->hq_told && b->cbs.rx_dropped)
+			b->cbs.rx_dropped(b->arg, NULL, n - b->hq_told, 0);
 		b->hq_dropped_seen = b->q.dropped;
+		b->hq_told = 0;
 	}
 }
 
@@ -412,12 +471,45 @@ int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 	return BRIDGE_ERR;
 }
 
+/* Remember which topic a token stands for, so a refusal can be told. The
+ * list is bounded by the subscriptions in flight on this connection. */
+static void sub_remember(struct mqtt_bridge *b, int token, const char *topic)
+{
+	char *t = strdup(topic);
+
+	if (t && b->nsubs == b->subs_cap) {
+		size_t n = b->subs_cap ? b->subs_cap * 2 : 32;
+		struct sub_wait *s = realloc(b->subs, n * sizeof(*s));
+		if (s) {
+			b->subs = s;
+			b->subs_cap = n;
+		}
+	}
+	if (!t || b->nsubs == b->subs_cap) {
+		free(t);
+		log_warn("mqtt: out of memory: a refusal of %s would go unnoticed", topic);
+		return;
+	}
+	b->subs[b->nsubs++] = (struct sub_wait){ token, t };
+}
+
 int mqtt_bridge_subscribe(struct mqtt_bridge *b, const char *topic, int qos)
 {
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc;
+
 	if (!b->connected)
 		return BRIDGE_DOWN;
-	return MQTTAsync_subscribe(b->client, topic, qos, NULL) == MQTTASYNC_SUCCESS
-	       ? BRIDGE_OK : BRIDGE_ERR;
+	ro.onSuccess = on_paho_sub_ok;
+	ro.onFailure = on_paho_sub_fail;
+	ro.context = b;
+	rc = MQTTAsync_subscribe(b->client, topic, qos, &ro);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("mqtt: cannot subscribe to %s (%d)", topic, rc);
+		return BRIDGE_ERR;
+	}
+	sub_remember(b, ro.token, topic);
+	return BRIDGE_OK;
 }
 
 int mqtt_bridge_unsubscribe(struct mqtt_bridge *b, const char *topic)
@@ -475,6 +567,8 @@ static void on_handle_closed(uv_handle_t *h)
 		}
 		pthread_mutex_destroy(&b->pending_lock);
 		hq_destroy(&b->q);
+		subs_clear(b);
+		free(b->subs);
 		free(b->client_id);
 		free(b->will_topic);
 		free(b->ca_file);

@@ -31,6 +31,13 @@ struct mqtt_bridge_cbs {
 	void (*message)(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained);
 	/* a publish made with a non-zero id finished; rc 0 = delivered */
 	void (*pub_done)(void *arg, uint64_t id, uint32_t epoch, int rc);
+	/* n messages (bytes in all) on topic were dropped before reaching the
+	 * loop: the hand-off queue was full. topic NULL: past the bound of
+	 * what can be told per topic, counted only. */
+	void (*rx_dropped)(void *arg, const char *topic, uint64_t n, uint64_t bytes);
+	/* the broker refused a subscription (an ACL, say); code is the
+	 * granted-QoS 0x80 or Paho's error */
+	void (*sub_refused)(void *arg, const char *topic, int code);
 };
 
 struct mqtt_bridge;

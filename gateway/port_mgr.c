@@ -159,6 +159,7 @@ static void subscribe_port(struct gw_port *gp);
 
 void gw_port_on_connected(struct gw_port *gp)
 {
+	gp->problem[0] = '\0';     /* a refusal is told again if it recurs */
 	if (gp->be)
 		subscribe_port(gp);
 	txq_reset(gp);
@@ -652,6 +653,7 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	if (diff & PFX_FRAME)
 		reframe(gp, &cfg->frame);
 	if ((diff & (PFX_PEER | PFX_QOS)) && mqtt_bridge_connected(gw->mqtt)) {
+		gp->problem[0] = '\0';
 		/* a SUBSCRIBE of a topic already held replaces its QoS: only a
 		 * peer left behind is unsubscribed, so no message falls between */
 		if (strcmp(old.peer, cfg->peer) != 0)

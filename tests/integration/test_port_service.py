@@ -147,3 +147,4 @@ def test_nul_in_strings_is_refused_and_nothing_stored(broker, gateway):
     # the frame delimiter is the one place U+0000 is a value: the byte 0x00
     r = api.patch("/api/v1/ports/keep", {"frame": {"mode": "delim", "delim": "\u0000"}})
     assert r.status == 200 and r.json()["frame"]["delim"] == "\u0000", r
+

@@ -138,18 +138,57 @@ static void message_limit(void **state)
 	assert_int_equal(hq_push(&q, msg("t/5", "e")), -1);
 	assert_int_equal(q.dropped, 2);
 
+	assert_int_equal(q.dropped_bytes, 2);
+
+	/* the refused messages stay visible as drop summaries, in order,
+	 * so the consumer can count them against their port */
 	list = hq_take_all(&q);
 	assert_string_equal(list->topic, "t/1");
 	assert_string_equal(list->next->topic, "t/2");
 	assert_string_equal(list->next->next->topic, "t/3");
-	assert_int_equal(list->next->next->next->id, 42);
-	assert_int_equal(list->next->next->next->next->id, 43);
-	assert_int_equal(list->next->next->next->next->next->id, 44);
-	assert_int_equal(free_list(list), 6);
+	assert_int_equal(list->next->next->next->type, HQ_DROPPED);
+	assert_string_equal(list->next->next->next->topic, "t/4");
+	assert_null(list->next->next->next->payload);
+	assert_int_equal(list->next->next->next->rc, 1);
+	assert_int_equal(list->next->next->next->next->id, 42);
+	assert_int_equal(list->next->next->next->next->next->id, 43);
+	assert_int_equal(list->next->next->next->next->next->next->id, 44);
+	assert_int_equal(list->next->next->next->next->next->next->next->type, HQ_DROPPED);
+	assert_int_equal(free_list(list), 8);
 
 	/* drained: messages fit again; dropped is a running total */
 	assert_int_equal(hq_push(&q, msg("t/6", "f")), 1);
 	assert_int_equal(q.dropped, 2);
+	hq_destroy(&q);
+}
+
+/* A flood on one topic past the bound is one summary with the totals; a
+ * flood on ever new topics is bounded (limit / 16 + 16 summaries) and the
+ * rest only counted. */
+static void drop_summaries(void **state)
+{
+	struct hq q;
+	struct hq_event *list;
+	char t[32];
+
+	assert_int_equal(hq_init(&q, 2), 0);
+	assert_int_equal(hq_push(&q, msg("a", "x")), 1);
+	assert_int_equal(hq_push(&q, msg("a", "x")), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(hq_push(&q, msg("p/rx", "hello")), -1);
+	for (int i = 0; i < 100; i++) {
+		snprintf(t, sizeof(t), "t/%d", i);
+		assert_int_equal(hq_push(&q, msg(t, "z")), -1);
+	}
+	assert_int_equal(q.dropped, 200);
+	assert_int_equal(q.dropped_bytes, 100 * 5 + 100);
+	list = hq_take_all(&q);
+	assert_int_equal(list->next->next->type, HQ_DROPPED);
+	assert_string_equal(list->next->next->topic, "p/rx");
+	assert_int_equal(list->next->next->rc, 100);
+	assert_int_equal(list->next->next->len, 500);
+	/* 2 messages + at most 16 summaries */
+	assert_int_equal(free_list(list), 2 + 16);
 	hq_destroy(&q);
 }
 
@@ -282,6 +321,7 @@ int main(void)
 		cmocka_unit_test(event_new_copies),
 		cmocka_unit_test(fifo_and_wakeup),
 		cmocka_unit_test(message_limit),
+		cmocka_unit_test(drop_summaries),
 		cmocka_unit_test(no_limit),
 		cmocka_unit_test(destroy_frees_queued),
 		cmocka_unit_test(many_producers_one_consumer),

@@ -36,6 +36,8 @@ static void on_connected(void *arg)
 	if (gw->stop_phase)
 		return;
 	publish_status(gw, "online", 0);
+	for (size_t i = 0; i < gw->nsubs; i++)
+		mqtt_bridge_subscribe(gw->mqtt, gw->subs[i]->filter, gw->subs[i]->qos);
 	gw_flush_cleared(gw);
 	gw_publish_ports(gw);
 	gw_events_broker(&gw->events, true);
@@ -69,9 +71,9 @@ static void on_peer_status(struct gateway *gw, const char *topic, const uint8_t 
 				gw_port_follow_drop(gw->ports[i]);
 }
 
-static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained)
+static void on_port_message(struct gateway *gw, const char *topic, const uint8_t *p, size_t n,
+			    bool retained)
 {
-	struct gateway *gw = arg;
 	char scratch[TOPIC_MAX];
 	const char *g, *port, *leaf;
 	struct gw_port *gp;
@@ -112,6 +114,53 @@ static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n,
 		else if (state)
 			gw_port_peer_state(gp, p, n);
 	}
+}
+
+/* ---- observers' own subscriptions --------------------------------------- */
+
+int gw_subscribe(struct gateway *gw, const struct gw_sub *s)
+{
+	if (gw->nsubs == GW_SUBS_MAX)
+		return -ENOSPC;
+	gw->subs[gw->nsubs++] = s;
+	if (mqtt_bridge_connected(gw->mqtt))
+		mqtt_bridge_subscribe(gw->mqtt, s->filter, s->qos);
+	return 0;
+}
+
+void gw_unsubscribe(struct gateway *gw, const struct gw_sub *s)
+{
+	for (size_t i = 0; i < gw->nsubs; i++) {
+		if (gw->subs[i] != s)
+			continue;
+		memmove(gw->subs + i, gw->subs + i + 1, (gw->nsubs - i - 1) * sizeof(*gw->subs));
+		gw->nsubs--;
+		if (mqtt_bridge_connected(gw->mqtt))
+			mqtt_bridge_unsubscribe(gw->mqtt, s->filter);
+		return;
+	}
+}
+
+int gw_publish(struct gateway *gw, const char *topic, const void *p, size_t n, int qos,
+	       bool retained)
+{
+	return mqtt_bridge_publish(gw->mqtt, topic, p, n, qos, retained, 0);
+}
+
+bool gw_broker_connected(const struct gateway *gw)
+{
+	return mqtt_bridge_connected(gw->mqtt);
+}
+
+/* Observers first (they may watch any topic), then the ports' own. */
+static void on_message(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained)
+{
+	struct gateway *gw = arg;
+
+	for (size_t i = 0; i < gw->nsubs; i++)
+		if (topic_match(gw->subs[i]->filter, topic))
+			gw->subs[i]->cb(gw->subs[i]->arg, topic, p, n, retained);
+	on_port_message(gw, topic, p, n, retained);
 }
 
 static void stop_step(struct gateway *gw);

@@ -65,6 +65,19 @@ struct gw_module {
 	void (*free)(struct gateway *gw);   /* after the loop ended */
 };
 
+/* A topic filter an observer (Home Assistant discovery, the fleet view)
+ * wants besides the ports' own topics. Subscribed at once when the broker
+ * is there and again on every (re)connect. */
+typedef void (*gw_topic_cb)(void *arg, const char *topic, const uint8_t *p, size_t n,
+			    bool retained);
+struct gw_sub {
+	const char *filter;            /* borrowed, lives as long as the gw_sub */
+	int qos;
+	gw_topic_cb cb;
+	void *arg;
+};
+#define GW_SUBS_MAX 16
+
 /* The delay of the loop's 1 s timer: a ring of the last minute. */
 #define LAG_SAMPLES 60
 struct loop_lag {
@@ -98,6 +111,8 @@ struct gateway {
 	size_t ncleared;
 	void *web;                     /* owned by the web module (opaque here) */
 	struct gw_events events;       /* observers: web, ... */
+	const struct gw_sub *subs[GW_SUBS_MAX];   /* borrowed */
+	size_t nsubs;
 	const struct gw_module *mods;  /* borrowed */
 	size_t nmods;
 	struct loop_lag lag;
@@ -111,6 +126,17 @@ struct gateway {
 int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods);
 /* New reference: GET /api/v1/status. */
 json_t *gateway_status_json(struct gateway *gw);
+
+/* Extra subscriptions for observers: s is borrowed until gw_unsubscribe.
+ * 0, or -ENOSPC when GW_SUBS_MAX are taken. Messages matching the filter
+ * go to s->cb (borrowed for the call), retained ones included. */
+int gw_subscribe(struct gateway *gw, const struct gw_sub *s);
+void gw_unsubscribe(struct gateway *gw, const struct gw_sub *s);
+/* Publish for an observer (e.g. retained discovery configs): a BRIDGE_*
+ * code; nothing is kept while the broker is away. */
+int gw_publish(struct gateway *gw, const char *topic, const void *p, size_t n, int qos,
+	       bool retained);
+bool gw_broker_connected(const struct gateway *gw);
 
 /* port_mgr.c */
 struct gw_port *gw_port_find(struct gateway *gw, const char *name);

@@ -51,3 +51,33 @@ int topic_prefix_check(const char *prefix, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+bool topic_match(const char *f, const char *t)
+{
+	if (t[0] == '$' && (f[0] == '+' || f[0] == '#'))
+		return false;
+	for (;;) {
+		if (f[0] == '#' && f[1] == '\0')
+			return true;            /* the rest, even nothing after a '/' */
+		if (f[0] == '+') {
+			while (*t && *t != '/')
+				t++;
+			f++;
+		} else {
+			while (*f && *f != '/' && *f == *t) {
+				f++;
+				t++;
+			}
+			if ((*f && *f != '/') || (*t && *t != '/'))
+				return false;
+		}
+		if (!*f && !*t)
+			return true;
+		if (*f != '/' || *t != '/') {
+			/* "a/#" also matches "a" */
+			return !*t && f[0] == '/' && f[1] == '#' && f[2] == '\0';
+		}
+		f++;
+		t++;
+	}
+}

@@ -2,6 +2,7 @@
 #ifndef MQTTTY_TOPIC_H
 #define MQTTTY_TOPIC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TOPIC_MAX 512
@@ -21,5 +22,8 @@ int topic_parse(const char *topic, const char *prefix, char *scratch,
 /* 0 if P is a usable prefix: non-empty levels, no wildcards, no leading or
  * trailing '/', at most 256 bytes. */
 int topic_prefix_check(const char *prefix, char *err, size_t errlen);
+/* Does topic match the MQTT filter (with + and # wildcards)? A topic
+ * starting with '$' matches no filter that starts with a wildcard. */
+bool topic_match(const char *filter, const char *topic);
 
 #endif

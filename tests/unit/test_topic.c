@@ -145,9 +145,32 @@ static void prefix_check(void **state)
 	}
 }
 
+static void match_filters(void **state)
+{
+	assert_true(topic_match("a/b", "a/b"));
+	assert_false(topic_match("a/b", "a/bc"));
+	assert_false(topic_match("a/bc", "a/b"));
+	assert_true(topic_match("a/+/c", "a/x/c"));
+	assert_true(topic_match("a/+/c", "a//c"));
+	assert_false(topic_match("a/+/c", "a/x/y/c"));
+	assert_true(topic_match("a/#", "a/x/y/c"));
+	assert_true(topic_match("a/#", "a"));
+	assert_true(topic_match("#", "a/b"));
+	assert_true(topic_match("+/+", "a/b"));
+	assert_false(topic_match("+/+", "a/b/c"));
+	assert_false(topic_match("+", "a/b"));
+	assert_true(topic_match("mqttty/+/status", "mqttty/gw1/status"));
+	assert_false(topic_match("mqttty/+/status", "mqttty/gw1/p/status"));
+	assert_true(topic_match("mqttty/+/+/state", "mqttty/gw1/p/state"));
+	assert_false(topic_match("#", "$SYS/x"));
+	assert_true(topic_match("$SYS/#", "$SYS/x"));
+	assert_false(topic_match("a/b/c", "a/b"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(match_filters),
 		cmocka_unit_test(build),
 		cmocka_unit_test(build_too_long),
 		cmocka_unit_test(parse_round_trip),

@@ -64,3 +64,10 @@ void gw_events_broker(const struct gw_events *e, bool connected)
 		if (e->obs[i]->on_broker)
 			e->obs[i]->on_broker(e->obs[i]->arg, connected);
 }
+
+void gw_events_problem(const struct gw_events *e, const struct gw_port *gp, const char *problem)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->obs[i]->on_problem)
+			e->obs[i]->on_problem(e->obs[i]->arg, gp, problem);
+}

@@ -28,6 +28,9 @@ struct gw_observer {
 	void (*on_traffic)(void *arg, const struct gw_port *gp, const char *dir,
 			   const char *src, const uint8_t *p, size_t n);
 	void (*on_broker)(void *arg, bool connected);
+	/* why the port is not working as configured (device missing, link
+	 * taken, subscription refused, ...), or NULL when that has passed */
+	void (*on_problem)(void *arg, const struct gw_port *gp, const char *problem);
 	/* cheap: does this observer want traffic now? (NULL = yes) */
 	bool (*wants_traffic)(void *arg);
 };
@@ -47,5 +50,6 @@ bool gw_events_wants_traffic(const struct gw_events *e);
 void gw_events_traffic(const struct gw_events *e, const struct gw_port *gp, const char *dir,
 		       const char *src, const uint8_t *p, size_t n);
 void gw_events_broker(const struct gw_events *e, bool connected);
+void gw_events_problem(const struct gw_events *e, const struct gw_port *gp, const char *problem);
 
 #endif

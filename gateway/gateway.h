@@ -164,5 +164,9 @@ void gw_state_timer_kick(struct gateway *gw);
 /* Publish the empty retained states owed by ports deleted while offline. */
 void gw_flush_cleared(struct gateway *gw);
 uint64_t gw_now_ms(struct gateway *gw);
+/* Set (fmt) or clear (fmt NULL) the port's problem; observers are told on
+ * a change. */
+void gw_port_set_problem(struct gw_port *gp, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif

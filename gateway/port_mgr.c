@@ -6,6 +6,8 @@
 #include "termios_map.h"
 #include "log.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,22 @@ uint64_t gw_now_ms(struct gateway *gw)
 {
 	uv_update_time(gw->loop);
 	return uv_now(gw->loop);
+}
+
+void gw_port_set_problem(struct gw_port *gp, const char *fmt, ...)
+{
+	char now[sizeof(gp->problem)] = "";
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(now, sizeof(now), fmt, ap);
+		va_end(ap);
+	}
+	if (strcmp(now, gp->problem) == 0)
+		return;
+	memcpy(gp->problem, now, sizeof(now));
+	gw_events_problem(&gp->gw->events, gp, now[0] ? now : NULL);
 }
 
 /* ---- lookup ---------------------------------------------------------- */
@@ -159,7 +177,7 @@ static void subscribe_port(struct gw_port *gp);
 
 void gw_port_on_connected(struct gw_port *gp)
 {
-	gp->problem[0] = '\0';     /* a refusal is told again if it recurs */
+	gw_port_set_problem(gp, NULL);     /* a refusal is told again if it recurs */
 	if (gp->be)
 		subscribe_port(gp);
 	txq_reset(gp);
@@ -548,6 +566,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	gp->be_open = false;
 	if ((rc = port_start(gp->be, err, errlen)) < 0)
 		goto fail;
+	gw_port_set_problem(gp, NULL);
 	if (mqtt_bridge_connected(gw->mqtt))
 		subscribe_port(gp);
 	return 0;
@@ -556,6 +575,7 @@ fail:
 		port_destroy(gp->be);
 	gp->be = NULL;
 	framer_free(&gp->framer);
+	gw_port_set_problem(gp, "%s", err);
 	return rc;   /* port_start's code: the API tells 400 from 409 by it */
 }
 
@@ -653,7 +673,7 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	if (diff & PFX_FRAME)
 		reframe(gp, &cfg->frame);
 	if ((diff & (PFX_PEER | PFX_QOS)) && mqtt_bridge_connected(gw->mqtt)) {
-		gp->problem[0] = '\0';
+		gw_port_set_problem(gp, NULL);
 		/* a SUBSCRIBE of a topic already held replaces its QoS: only a
 		 * peer left behind is unsubscribed, so no message falls between */
 		if (strcmp(old.peer, cfg->peer) != 0)

@@ -679,11 +679,19 @@ static void obs_broker(void *arg, bool connected)
 	broadcast(arg, json_pack("{s:s, s:b}", "type", "broker", "connected", connected));
 }
 
+static void obs_problem(void *arg, const struct gw_port *gp, const char *problem)
+{
+	if (!has_clients(arg))
+		return;
+	broadcast(arg, json_pack("{s:s, s:s, s:s?}", "type", "problem", "name", gp->cfg.name,
+				 "problem", problem));
+}
+
 static void observe(struct web *w)
 {
 	w->obs = (struct gw_observer){
 		.arg = w, .on_port = obs_port, .on_state = obs_state,
-		.on_traffic = obs_traffic, .on_broker = obs_broker,
+		.on_traffic = obs_traffic, .on_broker = obs_broker, .on_problem = obs_problem,
 		.wants_traffic = obs_wants_traffic,
 	};
 	if (gw_events_add(&w->gw->events, &w->obs) < 0)

@@ -528,8 +528,11 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 			goto out;
 		}
 	}
-	uv_signal_start(&gw.sigint, on_signal, SIGINT);
-	uv_signal_start(&gw.sigterm, on_signal, SIGTERM);
+	if (uv_signal_start(&gw.sigint, on_signal, SIGINT) < 0 ||
+	    uv_signal_start(&gw.sigterm, on_signal, SIGTERM) < 0) {
+		fprintf(stderr, "mqttty: cannot catch SIGINT/SIGTERM for a clean stop\n");
+		goto out;
+	}
 	lag_start(&gw);
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
 		 opt->id, opt->uri.display, gw.nports, opt->link_dir);

@@ -389,8 +389,20 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 	b->cbs = *cbs;
 	b->arg = arg;
 	b->backoff_ms = BACKOFF_MIN_MS;
-	hq_init(&b->q, HQ_LIMIT);
-	pthread_mutex_init(&b->pending_lock, NULL);
+	if (!b->client_id || !b->will_topic || (cfg->ca_file && !b->ca_file) ||
+	    (cfg->cert && !b->cert) || (cfg->key && !b->key)) {
+		snprintf(err, errlen, "out of memory setting up the MQTT client");
+		goto fail_strings;
+	}
+	if (hq_init(&b->q, HQ_LIMIT) < 0) {
+		snprintf(err, errlen, "cannot set up the MQTT hand-off queue");
+		goto fail_strings;
+	}
+	if (pthread_mutex_init(&b->pending_lock, NULL) != 0) {
+		snprintf(err, errlen, "cannot set up the MQTT publish list");
+		hq_destroy(&b->q);
+		goto fail_strings;
+	}
 	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
 	co.maxBufferedMessages = PAHO_BUFFERED;
 	co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -398,24 +410,34 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		snprintf(err, errlen, "cannot create the MQTT client for %s (%d)", b->uri.display, rc);
-		hq_destroy(&b->q);
-		free(b->client_id);
-		free(b->will_topic);
-		free(b->ca_file);
-		free(b->cert);
-		free(b->key);
-		free(b);
-		return BRIDGE_ERR;
+		goto fail_queue;
 	}
-	MQTTAsync_setCallbacks(b->client, b, on_paho_lost, on_paho_message, NULL);
-	uv_async_init(loop, &b->wake, on_wake);
+	if (MQTTAsync_setCallbacks(b->client, b, on_paho_lost, on_paho_message, NULL)
+	    != MQTTASYNC_SUCCESS || uv_async_init(loop, &b->wake, on_wake) < 0) {
+		snprintf(err, errlen, "cannot set up the MQTT client's callbacks");
+		MQTTAsync_destroy(&b->client);
+		goto fail_queue;
+	}
 	b->wake.data = b;
+	/* timers cannot fail to initialise on a live loop (libuv only sets
+	 * fields), so after the async handle nothing is left to undo */
 	uv_timer_init(loop, &b->retry);
 	b->retry.data = b;
 	uv_timer_init(loop, &b->disc_timer);
 	b->disc_timer.data = b;
 	*out = b;
 	return BRIDGE_OK;
+fail_queue:
+	pthread_mutex_destroy(&b->pending_lock);
+	hq_destroy(&b->q);
+fail_strings:
+	free(b->client_id);
+	free(b->will_topic);
+	free(b->ca_file);
+	free(b->cert);
+	free(b->key);
+	free(b);
+	return BRIDGE_ERR;
 }
 
 void mqtt_bridge_start(struct mqtt_bridge *b)

@@ -29,7 +29,7 @@ static void publish_status(struct gateway *gw, const char *s, uint64_t id)
 	mqtt_bridge_publish(gw->mqtt, gw->topic_status, s, strlen(s), 1, true, id);
 }
 
-static void on_connected(void *arg)
+static void on_connected(void *arg, bool resumed)
 {
 	struct gateway *gw = arg;
 
@@ -42,7 +42,7 @@ static void on_connected(void *arg)
 	gw_publish_ports(gw);
 	gw_events_broker(&gw->events, true);
 	for (size_t i = 0; i < gw->nports; i++)
-		gw_port_on_connected(gw->ports[i]);
+		gw_port_on_connected(gw->ports[i], resumed);
 }
 
 static void on_lost(void *arg)
@@ -415,6 +415,7 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	bc.client_id = client_id;
 	bc.will_topic = gw->topic_status;
 	bc.keepalive = 10;
+	bc.rx_hold_ms = opt->rx_hold_s * 1000u;
 	if (mqtt_bridge_new(loop, &bc, &bridge_cbs, gw, &gw->mqtt, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty: %s\n", err);
 		return -1;

@@ -148,7 +148,9 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 		   unsigned diff, char *err, size_t errlen);
 void gw_port_remove(struct gateway *gw, struct gw_port *gp);
 void gw_port_publish_state(struct gw_port *gp);
-void gw_port_on_connected(struct gw_port *gp);
+/* resumed: the broker session goes on and Paho re-sends what was in
+ * flight; else everything unacknowledged is sent again from the head. */
+void gw_port_on_connected(struct gw_port *gp, bool resumed);
 void gw_port_on_lost(struct gw_port *gp);
 void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
 /* Deliver to the local side; src ("mqtt", "peer", "api") for observers. */

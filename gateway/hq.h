@@ -20,6 +20,7 @@ enum hq_type {
 	HQ_DISCONNECTED,  /* our own disconnect finished */
 	HQ_DROPPED,       /* messages on topic refused at the bound: rc of them,
 			   * len bytes in all (no payload) */
+	HQ_WIPED,         /* the disconnect after a session-wiping connect */
 	HQ_SUB_DONE,      /* a subscribe finished: id = its token, rc = the
 			   * granted QoS, or 0x80 / a negative code if refused */
 };

@@ -35,6 +35,11 @@ struct mqtt_bridge {
 	char *client_id, *will_topic;
 	char *ca_file, *cert, *key;
 	int keepalive;
+	uint32_t rx_hold_ms;
+	uint64_t lost_at;               /* loop time the last connection ended */
+	bool ever_up;                   /* a connection was reported once */
+	bool wiping, wiped;             /* the clean connect before a persistent one */
+	bool attempt_clean;             /* what the attempt in progress asked */
 	struct mqtt_bridge_cbs cbs;
 	void *arg;
 
@@ -210,6 +215,22 @@ static void set_nodelay(struct mqtt_bridge *b)
 	closedir(d);
 }
 
+/* Which kind of session the next connect asks for (CONTRACT §5). */
+static int session_clean(struct mqtt_bridge *b)
+{
+	uint64_t away;
+
+	if (!b->rx_hold_ms)
+		return 1;
+	if (b->wiped)
+		return 0;           /* the persistent connect after a wipe */
+	away = uv_now(b->loop) - b->lost_at;
+	if (b->ever_up && away <= b->rx_hold_ms)
+		return 0;           /* resume: the broker kept what came meanwhile */
+	b->wiping = true;           /* start, or too long away: nothing stale */
+	return 1;
+}
+
 static void do_connect(struct mqtt_bridge *b)
 {
 	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
@@ -220,7 +241,8 @@ static void do_connect(struct mqtt_bridge *b)
 	if (b->connected || b->connecting || b->stopping)
 		return;
 	o.keepAliveInterval = b->keepalive;
-	o.cleansession = 1;
+	o.cleansession = session_clean(b);
+	b->attempt_clean = o.cleansession;
 	o.connectTimeout = 5;
 	o.automaticReconnect = 0;       /* ours: one mechanism, on our loop */
 	o.MQTTVersion = MQTTVERSION_3_1_1;
@@ -289,21 +311,66 @@ static void sub_done(struct mqtt_bridge *b, int token, int rc)
 	}
 }
 
+static void on_paho_wipe_disc(void *ctx, MQTTAsync_successData *r)
+{
+	push(ctx, hq_event_new(HQ_WIPED, NULL, NULL, 0));
+}
+
+static void on_paho_wipe_disc_fail(void *ctx, MQTTAsync_failureData *r)
+{
+	push(ctx, hq_event_new(HQ_WIPED, NULL, NULL, 0));
+}
+
+/* The clean connect ended the broker's old session: leave at once (a
+ * clean session ends with its connection) and connect for good with a
+ * persistent one. */
+static void wipe_done(struct mqtt_bridge *b)
+{
+	MQTTAsync_disconnectOptions o = MQTTAsync_disconnectOptions_initializer;
+
+	b->wiping = false;
+	b->wiped = true;
+	o.timeout = 0;
+	o.onSuccess = on_paho_wipe_disc;
+	o.onFailure = on_paho_wipe_disc_fail;
+	o.context = b;
+	if (MQTTAsync_disconnect(b->client, &o) != MQTTASYNC_SUCCESS) {
+		b->connecting = false;
+		schedule_retry(b);
+	}
+}
+
 static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 {
+	bool resumed;
+
 	switch (e->type) {
+	case HQ_WIPED:
+		b->connecting = false;
+		if (!b->stopping)
+			do_connect(b);
+		break;
 	case HQ_CONNECTED:
 		subs_clear(b);      /* answers of a past connection never come */
+		if (b->wiping) {
+			wipe_done(b);
+			break;
+		}
+		b->wiped = false;
 		b->connecting = false;
 		b->connected = true;
 		b->epoch++;
 		b->backoff_ms = BACKOFF_MIN_MS;
 		set_nodelay(b);
-		log_info("mqtt: connected to %s", b->uri.display);
-		b->cbs.connected(b->arg);
+		resumed = b->ever_up && !b->attempt_clean;
+		log_info("mqtt: connected to %s%s", b->uri.display,
+			 resumed ? " (session resumed)" : "");
+		b->ever_up = true;
+		b->cbs.connected(b->arg, resumed);
 		break;
 	case HQ_CONNECT_FAIL:
 		b->connecting = false;
+		b->wiping = false;      /* decided again by the next attempt */
 		log_debug("mqtt: connect to %s failed (%d), retry in %u ms", b->uri.display,
 			  e->rc, b->backoff_ms);
 		schedule_retry(b);
@@ -312,6 +379,7 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 		if (!b->connected)
 			break;
 		b->connected = false;
+		b->lost_at = uv_now(b->loop);
 		log_warn("mqtt: connection to %s lost", b->uri.display);
 		b->cbs.lost(b->arg);
 		schedule_retry(b);
@@ -386,6 +454,7 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 	b->cert = dup_or_null(cfg->cert);
 	b->key = dup_or_null(cfg->key);
 	b->keepalive = cfg->keepalive;
+	b->rx_hold_ms = cfg->rx_hold_ms;
 	b->cbs = *cbs;
 	b->arg = arg;
 	b->backoff_ms = BACKOFF_MIN_MS;

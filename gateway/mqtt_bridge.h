@@ -22,10 +22,19 @@ struct mqtt_bridge_cfg {
 	const char *client_id;
 	const char *will_topic;         /* retained "offline" */
 	int keepalive;                  /* seconds */
+	/* Persistent session (CONTRACT §5): resumed after an absence of at
+	 * most rx_hold_ms, so QoS 1 messages the broker held meanwhile are
+	 * delivered; at start and after a longer absence the old session is
+	 * wiped first (a clean connect, then a persistent one). 0: always a
+	 * clean session. */
+	uint32_t rx_hold_ms;
 };
 
 struct mqtt_bridge_cbs {
-	void (*connected)(void *arg);
+	/* resumed: the connection continues the previous session (clean
+	 * session off, within rx_hold): Paho still holds the publishes that
+	 * were in flight and sends them again itself */
+	void (*connected)(void *arg, bool resumed);
 	void (*lost)(void *arg);
 	/* p/topic borrowed for the call */
 	void (*message)(void *arg, const char *topic, const uint8_t *p, size_t n, bool retained);

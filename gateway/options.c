@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 enum { O_BROKER = 256, O_CA, O_CERT, O_KEY, O_ID, O_PREFIX, O_DB, O_LINKDIR,
-       O_GROUP, O_HTTP, O_TLSCERT, O_TLSKEY, O_PORT, O_LOGLEVEL, O_HELP, O_VERSION };
+       O_GROUP, O_HTTP, O_TLSCERT, O_TLSKEY, O_PORT, O_LOGLEVEL, O_RXHOLD, O_HELP, O_VERSION };
 
 struct opt_def {
 	const char *name;       /* long option; env is MQTTTY_ + upper(name) */
@@ -38,6 +38,7 @@ static const struct opt_def defs[] = {
 	{ "tls-key", O_TLSKEY, OFF(tls_key), "FILE", "key for --tls-cert" },
 	{ "port", O_PORT, 0, "NAME", "create pty port NAME if it does not exist (repeatable)" },
 	{ "log-level", O_LOGLEVEL, OFF(log_level), "L", "error, warn, info (default) or debug" },
+	{ "rx-hold", O_RXHOLD, OFF(rx_hold), "SECONDS", "resume the MQTT session (QoS 1 rx kept by the broker) after an absence of at most this long; 0 = always clean (default 10)" },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
@@ -200,6 +201,11 @@ static int finish(struct options *o, char *err, size_t errlen)
 	if (!o->prefix) o->prefix = strdup("mqttty");
 	if (!o->http) o->http = strdup("127.0.0.1:8080");
 	if (!o->log_level) o->log_level = strdup("info");
+	if (!o->rx_hold) o->rx_hold = strdup("10");
+	if (!o->broker || !o->prefix || !o->http || !o->log_level || !o->rx_hold) {
+		snprintf(err, errlen, "out of memory");
+		return OPT_FAIL;
+	}
 	if (!o->id) o->id = default_id();
 	if (broker_uri_parse(o->broker, &o->uri, e, sizeof(e)) < 0) {
 		snprintf(err, errlen, "--broker: %s", e);
@@ -212,6 +218,18 @@ static int finish(struct options *o, char *err, size_t errlen)
 	if (topic_prefix_check(o->prefix, e, sizeof(e)) < 0) {
 		snprintf(err, errlen, "--prefix: %s", e);
 		return OPT_BAD;
+	}
+	{
+		char *end;
+		unsigned long v;
+		errno = 0;
+		v = strtoul(o->rx_hold, &end, 10);
+		if (!*o->rx_hold || *end || o->rx_hold[0] == '-' || errno || v > 86400) {
+			snprintf(err, errlen, "--rx-hold \"%.40s\" must be a number of seconds from 0 "
+				 "to 86400", o->rx_hold);
+			return OPT_BAD;
+		}
+		o->rx_hold_s = (unsigned)v;
 	}
 	if (log_level_parse(o->log_level, &o->level) < 0) {
 		snprintf(err, errlen, "--log-level \"%.40s\" must be error, warn, info or debug",

@@ -13,7 +13,7 @@
 
 struct options {
 	char *broker, *ca_file, *cert, *key, *id, *prefix, *db, *link_dir;
-	char *group, *http, *tls_cert, *tls_key, *log_level;
+	char *group, *http, *tls_cert, *tls_key, *log_level, *rx_hold;
 	char **ports;            /* --port NAME, repeatable */
 	size_t nports;
 	/* derived and checked */
@@ -23,6 +23,7 @@ struct options {
 	bool http_off;
 	char http_host[256];
 	int http_port;
+	unsigned rx_hold_s;      /* --rx-hold */
 };
 
 enum { OPT_OK = 0, OPT_EXIT_OK = 1, OPT_BAD = 2, OPT_FAIL = 3 };

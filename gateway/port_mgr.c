@@ -175,12 +175,13 @@ void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc)
 
 static void subscribe_port(struct gw_port *gp);
 
-void gw_port_on_connected(struct gw_port *gp)
+void gw_port_on_connected(struct gw_port *gp, bool resumed)
 {
 	gw_port_set_problem(gp, NULL);     /* a refusal is told again if it recurs */
 	if (gp->be)
 		subscribe_port(gp);
-	txq_reset(gp);
+	if (!resumed)
+		txq_reset(gp);
 	gp->have_published = false;
 	gw_port_publish_state(gp);
 	txq_pump(gp);
@@ -188,7 +189,9 @@ void gw_port_on_connected(struct gw_port *gp)
 
 void gw_port_on_lost(struct gw_port *gp)
 {
-	txq_reset(gp);
+	/* nothing is handed to Paho while away (txq_pump checks); what was in
+	 * flight is sent again on the next connect, by us from the head or,
+	 * when the session resumes, by Paho itself */
 	if (gp->cfg.follow)
 		gw_port_follow_drop(gp);
 }

@@ -200,7 +200,8 @@ static void dev_try_open(struct dev_port *d)
 {
 	const struct port_config *c = &d->base.cfg;
 	struct line_settings l = { c->baud, c->data_bits, c->parity, c->stop_bits, c->flow };
-	int fd, bits, rc;
+	char why[256];
+	int fd, bits;
 
 	if (d->destroyed || d->fd >= 0)
 		return;
@@ -216,15 +217,14 @@ static void dev_try_open(struct dev_port *d)
 	}
 	if (fd >= 0 && ioctl(fd, TIOCEXCL) < 0)
 		log_debug("port %s: TIOCEXCL: %s", c->name, strerror(errno));
-	if (fd >= 0 && (rc = termios_map_apply(fd, &l)) < 0) {
+	snprintf(why, sizeof(why), "%s", fd < 0 ? strerror(errno) : "");
+	if (fd >= 0 && termios_map_apply(fd, &l, why, sizeof(why)) < 0) {
 		close(fd);
 		fd = -1;
-		errno = -rc;
 	}
 	if (fd < 0) {
 		if (!d->warned)
-			log_warn("port %s: cannot open %s (%s); retrying", c->name, c->device,
-				 strerror(errno));
+			log_warn("port %s: cannot open %s (%s); retrying", c->name, c->device, why);
 		d->warned = true;
 		uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);
 		d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_ms * 2;
@@ -297,7 +297,7 @@ static int dev_set(struct port *base, const struct line_set *s, char *err, size_
 {
 	struct dev_port *d = (struct dev_port *)base;
 	struct line_settings l = base->state.line;
-	int rc;
+	char why[200];
 
 	if (line_set_has_inputs(s)) {
 		snprintf(err, errlen, "cts, dsr, dcd and ri are what the device reports; "
@@ -309,8 +309,8 @@ static int dev_set(struct port *base, const struct line_set *s, char *err, size_
 		return -1;
 	}
 	line_set_merge(s, &l);
-	if ((rc = termios_map_apply(d->fd, &l)) < 0) {
-		snprintf(err, errlen, "%s refused the settings: %s", base->cfg.device, strerror(-rc));
+	if (termios_map_apply(d->fd, &l, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s refused the settings: %s", base->cfg.device, why);
 		return -1;
 	}
 	dev_set_line(d, TIOCM_DTR, s->dtr);

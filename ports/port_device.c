@@ -88,11 +88,43 @@ static void dev_refresh(struct dev_port *d)
 	}
 }
 
-static void dev_set_line(struct dev_port *d, int bit, int on)
+/* Set DTR and/or RTS (STATE_NULL: leave) on a device that has modem lines:
+ * both or neither. 0 (*was, if given: the TIOCM bits before), or -1 + err
+ * with the lines as they were. */
+static int dev_set_lines(struct dev_port *d, int dtr, int rts, int *was, char *err,
+			 size_t errlen)
 {
-	if (on == STATE_NULL || !d->has_modem)
-		return;
-	ioctl(d->fd, on ? TIOCMBIS : TIOCMBIC, &bit);
+	static const struct { int bit; const char *name; } line[2] = {
+		{ TIOCM_DTR, "dtr" }, { TIOCM_RTS, "rts" },
+	};
+	const int want[2] = { dtr, rts };
+	int old, e;
+
+	if (ioctl(d->fd, TIOCMGET, &old) < 0) {
+		snprintf(err, errlen, "%s cannot report its modem lines: %s", d->base.cfg.device,
+			 strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		int bit = line[i].bit;
+
+		if (want[i] == STATE_NULL || ioctl(d->fd, want[i] ? TIOCMBIS : TIOCMBIC, &bit) == 0)
+			continue;
+		e = errno;
+		for (int j = 0; j < i; j++) {      /* put back what was changed */
+			bit = line[j].bit;
+			if (want[j] != STATE_NULL && ioctl(d->fd, (old & bit) ? TIOCMBIS : TIOCMBIC,
+							  &bit) < 0)
+				log_warn("port %s: cannot restore %s: %s", d->base.cfg.name,
+					 line[j].name, strerror(errno));
+		}
+		snprintf(err, errlen, "%s cannot set %s: %s", d->base.cfg.device, line[i].name,
+			 strerror(e));
+		return -1;
+	}
+	if (was)
+		*was = old;
+	return 0;
 }
 
 static void on_modem_timer(uv_timer_t *t)
@@ -234,8 +266,8 @@ static void dev_try_open(struct dev_port *d)
 	d->has_modem = ioctl(fd, TIOCMGET, &bits) == 0;
 	/* set the lines right away, so opening does not reset an Arduino or
 	 * key a transmitter */
-	dev_set_line(d, TIOCM_DTR, c->dtr);
-	dev_set_line(d, TIOCM_RTS, c->rts);
+	if (d->has_modem && dev_set_lines(d, c->dtr, c->rts, NULL, why, sizeof(why)) < 0)
+		log_warn("port %s: %s", c->name, why);
 	uv_poll_init(d->base.env->loop, &d->poll, fd);
 	d->poll.data = d;
 	d->poll_active = true;
@@ -293,33 +325,68 @@ static void on_break_end(uv_timer_t *t)
 		ioctl(d->fd, TIOCCBRK);
 }
 
-static int dev_set(struct port *base, const struct line_set *s, char *err, size_t errlen)
+/* Can s be applied whole? -1 + err if not (nothing is touched). */
+static int dev_set_check(struct dev_port *d, const struct line_set *s, char *err,
+			 size_t errlen)
 {
-	struct dev_port *d = (struct dev_port *)base;
-	struct line_settings l = base->state.line;
-	char why[200];
-
 	if (line_set_has_inputs(s)) {
 		snprintf(err, errlen, "cts, dsr, dcd and ri are what the device reports; "
 			 "set cannot change them on a device port");
 		return -1;
 	}
 	if (d->fd < 0) {
-		snprintf(err, errlen, "%s is not open", base->cfg.device);
+		snprintf(err, errlen, "%s is not open", d->base.cfg.device);
 		return -1;
 	}
+	if (!d->has_modem && !s->lines_if_any && (s->dtr != STATE_NULL || s->rts != STATE_NULL)) {
+		snprintf(err, errlen, "%s has no modem lines: dtr and rts cannot be set, "
+			 "so nothing was changed", d->base.cfg.device);
+		return -1;
+	}
+	return 0;
+}
+
+/* A `set` is applied whole or not at all: line settings, then the modem
+ * lines, then the break; a step that fails undoes the ones before it. */
+static int dev_set(struct port *base, const struct line_set *s, char *err, size_t errlen)
+{
+	struct dev_port *d = (struct dev_port *)base;
+	struct line_settings old, l;
+	bool lines = d->has_modem && (s->dtr != STATE_NULL || s->rts != STATE_NULL);
+	bool settings = line_set_has_settings(s);
+	char why[200];
+	int bits = 0;
+
+	if (dev_set_check(d, s, err, errlen) < 0)
+		return -1;
+	if (termios_map_read(d->fd, false, &old) < 0)
+		old = base->state.line;
+	l = old;
 	line_set_merge(s, &l);
-	if (termios_map_apply(d->fd, &l, why, sizeof(why)) < 0) {
+	if (settings && termios_map_apply(d->fd, &l, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "%s refused the settings: %s", base->cfg.device, why);
 		return -1;
 	}
-	dev_set_line(d, TIOCM_DTR, s->dtr);
-	dev_set_line(d, TIOCM_RTS, s->rts);
-	if (s->break_ms && ioctl(d->fd, TIOCSBRK) == 0)
+	if (lines && dev_set_lines(d, s->dtr, s->rts, &bits, err, errlen) < 0)
+		goto undo;
+	if (s->break_ms && ioctl(d->fd, TIOCSBRK) < 0) {
+		snprintf(err, errlen, "%s cannot send a break: %s", base->cfg.device,
+			 strerror(errno));
+		if (lines && dev_set_lines(d, s->dtr == STATE_NULL ? STATE_NULL : !!(bits & TIOCM_DTR),
+					   s->rts == STATE_NULL ? STATE_NULL : !!(bits & TIOCM_RTS),
+					   NULL, why, sizeof(why)) < 0)
+			log_warn("port %s: %s", base->cfg.name, why);
+		goto undo;
+	}
+	if (s->break_ms)
 		uv_timer_start(&d->brk, on_break_end, (uint64_t)s->break_ms, 0);
 	dev_refresh(d);
 	dev_emit_state(d);
 	return 0;
+undo:
+	if (settings && termios_map_apply(d->fd, &old, why, sizeof(why)) < 0)
+		log_warn("port %s: cannot restore the line settings: %s", base->cfg.name, why);
+	return -1;
 }
 
 static void dev_destroy(struct port *base)

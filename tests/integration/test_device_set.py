@@ -1,19 +1,25 @@
 """Line settings on a `device` port (CONTRACT.md §3 `BASE/set`, §5 "Line
-speeds"; issue 9 defect 3).
+speeds"; issue 9 defects 3 and 6).
 
 The device is the fake one of cable_helpers: a pty whose master the test
 holds. termios ioctls on a pty master act on its slave, so the test reads
 what the gateway set on the "device" the way stty or the far end would:
 Python's termios.tcgetattr (glibc's cfgetispeed/cfgetospeed: the speed
 code) and, for speeds without a code, TCGETS2.
+
+A pty has no modem lines (TIOCMGET/TIOCMBIS answer ENOTTY): such a device
+reports dtr/rts null, and a `set` asking for dtr or rts cannot be applied,
+so it must change nothing at all (applied whole or not at all).
 """
 
+import re
 import termios
+import time
 
 import pytest
 
 from cable_helpers import Api, Cable, FakeDevice, read_termios, topic
-from helpers import free_port
+from helpers import MODEM_LINES, free_port, wait_until
 
 BOTHER = 0o010000
 CBAUD = 0o010017
@@ -107,6 +113,47 @@ def test_nonstandard_speed_uses_bother(shack):
     assert shack.speed_codes() == (termios.B38400, termios.B38400)
 
 
+SET_FAILED = re.compile(r"port dev: set failed: (.*)")
+
+
+def set_failures(gw):
+    return SET_FAILED.findall(gw.log_text())
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"baud":19200,"dtr":true}',
+    b'{"rts":true,"baud":19200,"stop_bits":2}',
+    b'{"dtr":false}',
+])
+def test_set_with_lines_the_device_lacks_changes_nothing(shack, payload):
+    st = shack.add(baud=38400)
+    for line in MODEM_LINES:
+        assert st[line] is None, "a pty has no modem lines: %s must be null: %r" % (line, st)
+    before = read_termios(shack.dev.master)
+    failures = len(set_failures(shack.gw))
+
+    mark = shack.mon.count()
+    shack.publish_set(payload)
+    wait_until(lambda: len(set_failures(shack.gw)) > failures, 5,
+               what="the gateway to log that set %r failed" % payload)
+    why = set_failures(shack.gw)[-1]
+    assert re.search(r"dtr|rts|modem", why, re.I), "the reason names no line: %r" % why
+    time.sleep(0.3)    # a state published after the failure would show by now
+    after = read_termios(shack.dev.master)
+    assert (after["baud"], after["stop_bits"], after["cflag"]) == \
+        (before["baud"], before["stop_bits"], before["cflag"]), \
+        "set %r changed the device: %r -> %r" % (payload, before, after)
+    assert shack.speed_codes() == (termios.B38400, termios.B38400)
+    assert shack.mon.snapshot(shack.state, mark) == [], \
+        "set %r changed the state: %r" % (payload, shack.mon.snapshot(shack.state, mark))
+
+    # the same settings without the lines are applied
+    mark = shack.mon.count()
+    shack.publish_set(b'{"baud":19200}')
+    shack.mon.wait_json(shack.state, baud_is(19200), start=mark, what="state at 19200")
+    assert shack.speed_codes() == (termios.B19200, termios.B19200)
+
+
 @pytest.fixture
 def cable(broker, gateway, mqtt, tmp_path):
     c = Cable(gateway, broker, mqtt, tmp_path)
@@ -126,3 +173,14 @@ def test_follow_sets_standard_speeds_with_their_code(cable, app):
     attrs = termios.tcgetattr(cable.dev.master)
     assert (attrs[4], attrs[5]) == (termios.B38400, termios.B38400), \
         "following 38400: speed codes %r (BOTHER is %d)" % ((attrs[4], attrs[5]), BOTHER)
+
+    # the program goes away: follow drops DTR/RTS, which this device does
+    # not have; that is not an error and its speed stays
+    mark = cable.mon.count()
+    n_warn = cable.gw_b.log_text().count("follow:")
+    prog.close()
+    cable.wait_a(lambda s: s["open"] is False, start=mark, what="vp closed")
+    time.sleep(0.5)
+    assert cable.gw_b.log_text().count("follow:") == n_warn, cable.gw_b.log_text()[-2000:]
+    attrs = termios.tcgetattr(cable.dev.master)
+    assert attrs[5] == termios.B38400

@@ -136,26 +136,30 @@ static void on_modem_timer(uv_timer_t *t)
 
 static void dev_close_fd(struct dev_port *d, const char *why)
 {
+	struct port_state *st = &d->f.base.state;
+	uint64_t tx, rx, dropped;
+
 	if (d->f.fd < 0)
 		return;
 	fd_port_detach(&d->f);
-	fd_port_set_active(&d->f, false);     /* its buffered output is dropped */
+	fd_port_set_active(&d->f, false);     /* its buffered output: dropped */
 	uv_timer_stop(&d->modem);
 	close(d->f.fd);
 	d->f.fd = -1;
-	port_state_init(&d->f.base.state);
-	/* counters survive the outage */
+	/* nothing is known of a closed device; the counters survive the outage */
+	tx = st->tx_bytes;
+	rx = st->rx_bytes;
+	dropped = st->dropped;
+	port_state_init(st);
+	st->tx_bytes = tx;
+	st->rx_bytes = rx;
+	st->dropped = dropped;
 	log_warn("port %s: %s closed: %s", d->f.base.cfg.name, d->f.base.cfg.device, why);
 }
 
 static void dev_lost(struct dev_port *d, const char *why)
 {
-	struct port_state keep = d->f.base.state;
-
 	dev_close_fd(d, why);
-	d->f.base.state.tx_bytes = keep.tx_bytes;
-	d->f.base.state.rx_bytes = keep.rx_bytes;
-	d->f.base.state.dropped = keep.dropped;
 	d->retry_ms = RETRY_MIN_MS;
 	d->warned = false;
 	uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);

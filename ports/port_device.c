@@ -279,6 +279,12 @@ static int dev_set_check(struct dev_port *d, const struct line_set *s, char *err
 	return 0;
 }
 
+/* What a line changed by a set was before it (TIOCM bits), to put it back. */
+static int line_was(int asked, int bits, int bit)
+{
+	return asked == STATE_NULL ? STATE_NULL : !!(bits & bit);
+}
+
 /* A `set` is applied whole or not at all: line settings, then the modem
  * lines, then the break; a step that fails undoes the ones before it. */
 static int dev_set(struct port *base, const struct line_set *s, char *err, size_t errlen)
@@ -305,8 +311,8 @@ static int dev_set(struct port *base, const struct line_set *s, char *err, size_
 	if (s->break_ms && ioctl(d->f.fd, TIOCSBRK) < 0) {
 		snprintf(err, errlen, "%s cannot send a break: %s", base->cfg.device,
 			 strerror(errno));
-		if (lines && dev_set_lines(d, s->dtr == STATE_NULL ? STATE_NULL : !!(bits & TIOCM_DTR),
-					   s->rts == STATE_NULL ? STATE_NULL : !!(bits & TIOCM_RTS),
+		if (lines && dev_set_lines(d, line_was(s->dtr, bits, TIOCM_DTR),
+					   line_was(s->rts, bits, TIOCM_RTS),
 					   NULL, why, sizeof(why)) < 0)
 			log_warn("port %s: %s", base->cfg.name, why);
 		goto undo;

@@ -12,6 +12,7 @@ static void line_set_init(struct line_set *s)
 	s->dtr = s->rts = STATE_NULL;
 	s->break_ms = 0;
 	s->cts = s->dsr = s->dcd = s->ri = STATE_NULL;
+	s->lines_if_any = 0;
 }
 
 /* The boolean keys of a set payload and where they go. */
@@ -101,6 +102,7 @@ void line_set_from_peer_state(json_t *st, struct line_set *out)
 	json_t *v;
 
 	line_set_init(out);
+	out->lines_if_any = 1;
 	if (!json_is_object(st) || !json_is_true(json_object_get(st, "open"))) {
 		/* for safety: no peer, no application → unkey */
 		out->dtr = out->rts = 0;
@@ -153,6 +155,14 @@ bool line_set_has_outputs(const struct line_set *s)
 	return l->baud != STATE_NULL || l->data_bits != STATE_NULL || l->parity != STATE_NULL ||
 	       l->stop_bits != STATE_NULL || l->flow != STATE_NULL || s->dtr != STATE_NULL ||
 	       s->rts != STATE_NULL || s->break_ms != 0;
+}
+
+bool line_set_has_settings(const struct line_set *s)
+{
+	const struct line_settings *l = &s->line;
+
+	return l->baud != STATE_NULL || l->data_bits != STATE_NULL || l->parity != STATE_NULL ||
+	       l->stop_bits != STATE_NULL || l->flow != STATE_NULL;
 }
 
 bool line_set_has_inputs(const struct line_set *s)

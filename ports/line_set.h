@@ -18,6 +18,11 @@ struct line_set {
 	int dtr, rts;                /* STATE_NULL = leave */
 	int break_ms;                /* 0 = none */
 	int cts, dsr, dcd, ri;       /* input lines (cuse ports); STATE_NULL = leave */
+	/* 0: a device that cannot take dtr/rts refuses the whole set (a
+	 * `set` is applied whole or not at all). 1 (follow): a device without
+	 * modem lines takes the rest; one that has them still takes all or
+	 * nothing. An int, so the struct has no padding (it is memcmp'd). */
+	int lines_if_any;
 };
 
 /* Parse a set payload. Unknown keys, wrong types and out-of-range values →
@@ -25,7 +30,8 @@ struct line_set {
 int line_set_parse(json_t *obj, struct line_set *out, char *err, size_t errlen);
 
 /* From a peer's state JSON (follow): only non-null line values and
- * dtr/rts; never break. An empty or closed state drops DTR and RTS. */
+ * dtr/rts; never break. An empty or closed state drops DTR and RTS.
+ * lines_if_any is 1: a device without modem lines follows the rest. */
 void line_set_from_peer_state(json_t *state, struct line_set *out);
 
 /* Null modem (a virtual port whose peer is another virtual port): the
@@ -36,6 +42,8 @@ void line_set_null_modem(json_t *peer_state, struct line_set *out);
 
 /* s names something the gateway drives (line settings, dtr, rts, break)? */
 bool line_set_has_outputs(const struct line_set *s);
+/* s names a line setting (baud, data_bits, parity, stop_bits, flow)? */
+bool line_set_has_settings(const struct line_set *s);
 /* s names an input line (cts, dsr, dcd, ri)? */
 bool line_set_has_inputs(const struct line_set *s);
 

@@ -6,12 +6,13 @@
  * Opens are learned from the osdep watcher (the master shows no event before
  * the first open); closes from EIO on the master once its data is read.
  * While closed the master is not polled at all: its HUP is level-triggered
- * and would spin the loop. */
+ * and would spin the loop. Polling, reading, buffering toward the
+ * application and backpressure are the fd_port core's. */
 #include "port.h"
 #include "osdep.h"
 #include "termios_map.h"
 #include "log.h"
-#include "outbuf.h"
+#include "fd_port.h"
 #include "port_link.h"
 
 #include <errno.h>
@@ -25,51 +26,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_CHUNK 4096
-#define READ_BUDGET (64 * 1024)
-#define SMALL_READ 1024               /* below this, one read per wake-up */   /* per wake-up, so one port cannot starve others */
+#define READ_SIZE (4096 + 1)          /* packet mode: a status byte, then data */
+#define SMALL_READ 1024               /* below this, one read per wake-up */
 
 struct pty_port {
-	struct port base;
-	uv_poll_t poll;
-	bool poll_init;
-	int master;
+	struct fd_port f;             /* first; f.fd is the master */
 	int watch;                    /* osdep handle, -1 none */
-	bool open;                    /* an application holds the slave */
-	bool paused;
 	bool destroyed;
-	int poll_events;              /* what uv_poll is started with now */
 	char slave[64];
 	char link[PATH_MAX];
-	struct outbuf out;            /* bytes toward the application */
 };
-
-static void pty_update_poll(struct pty_port *p);
 
 static void pty_emit_state(struct pty_port *p)
 {
-	p->base.ev->state(p->base.owner);
+	p->f.base.ev->state(p->f.base.owner);
 }
 
 static void pty_read_settings(struct pty_port *p)
 {
 	struct line_settings l;
 
-	if (termios_map_read(p->master, true, &l) == 0)
-		p->base.state.line = l;
+	if (termios_map_read(p->f.fd, true, &l) == 0)
+		p->f.base.state.line = l;
 }
 
 static void pty_set_open(struct pty_port *p, bool open)
 {
-	if (p->open == open)
+	if (p->f.active == open)
 		return;
-	p->open = open;
-	p->base.state.open = open;
-	if (!open)      /* nobody left to read it */
-		outbuf_discard(&p->out, &p->base.state.dropped);
+	p->f.base.state.open = open;
 	if (open)
 		pty_read_settings(p);
-	pty_update_poll(p);
+	fd_port_set_active(&p->f, open);    /* closed: its output is dropped */
 	pty_emit_state(p);
 }
 
@@ -78,97 +66,46 @@ static void pty_status(struct pty_port *p, uint8_t st)
 {
 	if (st & TIOCPKT_FLUSHREAD) {
 		/* the application discarded its input: so do we */
-		outbuf_discard(&p->out, &p->base.state.dropped);
+		outbuf_discard(&p->f.out, &p->f.base.state.dropped);
 	}
 	if (st & TIOCPKT_FLUSHWRITE)
-		p->base.ev->flush_tx(p->base.owner);
+		p->f.base.ev->flush_tx(p->f.base.owner);
 	if (st & TIOCPKT_IOCTL) {
-		struct line_settings old = p->base.state.line;
+		struct line_settings old = p->f.base.state.line;
 		/* raw-mode applications clear EXTPROC with c_lflag: set it again */
-		termios_map_pty_extproc(p->master);
+		termios_map_pty_extproc(p->f.fd);
 		pty_read_settings(p);
-		if (memcmp(&old, &p->base.state.line, sizeof(old)) != 0)
+		if (memcmp(&old, &p->f.base.state.line, sizeof(old)) != 0)
 			pty_emit_state(p);
 	}
 }
 
-static void pty_on_readable(struct pty_port *p)
+/* fd_port: what the master gave, in packet mode (a status byte first). */
+static size_t pty_input(struct fd_port *f, uint8_t *buf, size_t n, uint8_t **data)
 {
-	uint8_t buf[READ_CHUNK + 1];
-	size_t budget = READ_BUDGET;
-	bool got = false;
+	struct pty_port *p = (struct pty_port *)f;
 
-	while (budget && !p->paused && !p->destroyed) {
-		ssize_t n = read(p->master, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			/* EIO: the last application closed the slave and its data is read */
-			if (got)
-				p->base.ev->drained(p->base.owner);
-			got = false;
-			pty_set_open(p, false);
-			return;
-		}
-		if (buf[0] != TIOCPKT_DATA) {
-			pty_status(p, buf[0]);
-			continue;
-		}
-		if (n == 1)
-			continue;
-		if (!p->open)
-			pty_set_open(p, true);  /* data before the watcher told us */
-		p->base.state.tx_bytes += (uint64_t)(n - 1);
-		p->base.ev->data(p->base.owner, buf + 1, (size_t)(n - 1));
-		budget = (size_t)(n - 1) >= budget ? 0 : budget - (size_t)(n - 1);
-		got = true;
-		/* A small read (CAT-sized traffic) took all there was: asking
-		 * again would only wait for the pty's flush work to say EAGAIN;
-		 * the level-triggered poll reports the master again if more came.
-		 * Bulk transfers keep reading (a pty master rarely fills buf, so
-		 * "shorter than buf" would cut every burst into single reads). */
-		if (n - 1 < SMALL_READ)
-			break;
+	if (buf[0] != TIOCPKT_DATA) {
+		pty_status(p, buf[0]);
+		return 0;
 	}
-	if (got)
-		p->base.ev->drained(p->base.owner);
+	if (n == 1)
+		return 0;
+	if (!f->active)
+		pty_set_open(p, true);  /* data before the watcher told us */
+	*data = buf + 1;
+	return n - 1;
 }
 
-static void pty_on_poll(uv_poll_t *h, int status, int events)
+/* fd_port: EIO, the last application closed the slave and its data is read. */
+static void pty_hangup(struct fd_port *f, int err)
 {
-	struct pty_port *p = h->data;
-
-	if (status < 0) {
-		log_warn("port %s: poll: %s", p->base.cfg.name, uv_strerror(status));
-		return;
-	}
-	if (events & UV_WRITABLE) {
-		outbuf_flush(&p->out, p->master, &p->base.state.rx_bytes);
-		pty_update_poll(p);
-	}
-	if (events & (UV_READABLE | UV_DISCONNECT))
-		pty_on_readable(p);
+	pty_set_open((struct pty_port *)f, false);
 }
 
-static void pty_update_poll(struct pty_port *p)
+static void pty_poll_error(struct fd_port *f, int status)
 {
-	int want = 0;
-
-	if (p->destroyed || !p->poll_init)
-		return;
-	if (p->open && !p->paused)
-		want |= UV_READABLE;
-	if (p->open && p->out.len)
-		want |= UV_WRITABLE;
-	if (want == p->poll_events)
-		return;
-	p->poll_events = want;
-	if (want)
-		uv_poll_start(&p->poll, want, pty_on_poll);
-	else
-		uv_poll_stop(&p->poll);
+	log_warn("port %s: poll: %s", f->base.cfg.name, uv_strerror(status));
 }
 
 /* The watcher says the slave was opened. The open may already be over
@@ -176,12 +113,12 @@ static void pty_update_poll(struct pty_port *p)
 static void pty_on_open(void *arg)
 {
 	struct pty_port *p = arg;
-	struct pollfd pfd = { .fd = p->master, .events = POLLIN };
+	struct pollfd pfd = { .fd = p->f.fd, .events = POLLIN };
 
-	if (p->open || p->destroyed)
+	if (p->f.active || p->destroyed)
 		return;
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
-		pty_on_readable(p);     /* drains, then sees EIO */
+		fd_port_read(&p->f);     /* drains, then sees EIO */
 		return;
 	}
 	pty_set_open(p, true);
@@ -190,72 +127,49 @@ static void pty_on_open(void *arg)
 static int pty_start(struct port *base, char *err, size_t errlen)
 {
 	struct pty_port *p = (struct pty_port *)base;
-	int one = 1, rc;
+	int one = 1, rc, m;
 
-	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0 ||
-	    ptsname_r(p->master, p->slave, sizeof(p->slave)) != 0) {
+	m = p->f.fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 ||
+	    ptsname_r(m, p->slave, sizeof(p->slave)) != 0) {
 		snprintf(err, errlen, "cannot create a pseudo-terminal: %s", strerror(errno));
 		return -1;
 	}
-	if (chown(p->slave, (uid_t)-1, p->base.env->gid) < 0 || chmod(p->slave, 0660) < 0)
+	if (chown(p->slave, (uid_t)-1, base->env->gid) < 0 || chmod(p->slave, 0660) < 0)
 		log_warn("port %s: cannot set group/mode of %s: %s", base->cfg.name, p->slave,
 			 strerror(errno));
-	if ((rc = termios_map_pty_init(p->master)) < 0 || ioctl(p->master, TIOCPKT, &one) < 0) {
+	if ((rc = termios_map_pty_init(m)) < 0 || ioctl(m, TIOCPKT, &one) < 0) {
 		snprintf(err, errlen, "cannot set up %s: %s", p->slave,
 			 strerror(rc < 0 ? -rc : errno));
 		return -1;
 	}
-	p->watch = osdep_watch_add(p->base.env->watch, p->slave, pty_on_open, p);
+	p->watch = osdep_watch_add(base->env->watch, p->slave, pty_on_open, p);
 	if (p->watch < 0) {
 		snprintf(err, errlen, "cannot watch %s: %s", p->slave, strerror(-p->watch));
 		return -1;
 	}
-	if (port_link_make(p->base.env->link_dir, base->cfg.name, p->slave, p->link,
+	if (port_link_make(base->env->link_dir, base->cfg.name, p->slave, p->link,
 			   sizeof(p->link), err, errlen) < 0)
 		return -1;
-	uv_poll_init(p->base.env->loop, &p->poll, p->master);
-	p->poll.data = p;
-	p->poll_init = true;
+	if (fd_port_attach(&p->f, err, errlen) < 0)
+		return -1;
 	pty_read_settings(p);
 	log_info("port %s: %s -> %s", base->cfg.name, p->link, p->slave);
 	return 0;
 }
 
-static void pty_write(struct port *base, const uint8_t *data, size_t n)
-{
-	struct pty_port *p = (struct pty_port *)base;
-
-	if (!p->open) {
-		base->state.dropped += n;
-		return;
-	}
-	outbuf_write(&p->out, p->master, data, n, base->env->rx_limit, &base->state.rx_bytes,
-		     &base->state.dropped);
-	pty_update_poll(p);
-}
-
-static void pty_pause(struct port *base, bool paused)
-{
-	struct pty_port *p = (struct pty_port *)base;
-
-	if (p->paused == paused)
-		return;
-	p->paused = paused;
-	pty_update_poll(p);
-}
-
 static void pty_free(struct pty_port *p)
 {
-	if (p->master >= 0)
-		close(p->master);
-	outbuf_free(&p->out);
+	if (p->f.fd >= 0)
+		close(p->f.fd);
+	fd_port_free(&p->f);
 	free(p);
 }
 
-static void pty_on_close(uv_handle_t *h)
+/* fd_port: the poll closed (only ever after destroy). */
+static void pty_closed(struct fd_port *f)
 {
-	pty_free(h->data);
+	pty_free((struct pty_port *)f);
 }
 
 static void pty_destroy(struct port *base)
@@ -266,12 +180,8 @@ static void pty_destroy(struct port *base)
 	if (p->watch >= 0)
 		osdep_watch_rm(base->env->watch, p->watch);
 	port_link_remove(p->link, p->slave);   /* only if it is still ours */
-	if (p->poll_init) {
-		uv_poll_stop(&p->poll);
-		uv_close((uv_handle_t *)&p->poll, pty_on_close);
-	} else {
+	if (!fd_port_detach(&p->f))     /* else freed once the poll closed */
 		pty_free(p);
-	}
 }
 
 static const char *pty_path(const struct port *base)
@@ -282,10 +192,17 @@ static const char *pty_path(const struct port *base)
 
 static const struct port_ops pty_ops = {
 	.start = pty_start,
-	.write = pty_write,
-	.pause = pty_pause,
+	.write = fd_port_write,
+	.pause = fd_port_pause,
 	.destroy = pty_destroy,
 	.path = pty_path,
+};
+
+static const struct fd_port_ops pty_fd_ops = {
+	.input = pty_input,
+	.hangup = pty_hangup,
+	.poll_error = pty_poll_error,
+	.closed = pty_closed,
 };
 
 struct port *port_pty_new(const struct port_config *cfg, const struct port_env *env,
@@ -295,8 +212,8 @@ struct port *port_pty_new(const struct port_config *cfg, const struct port_env *
 
 	if (!p)
 		return NULL;
-	port_base_init(&p->base, &pty_ops, cfg, env, ev, owner);
-	p->master = -1;
+	port_base_init(&p->f.base, &pty_ops, cfg, env, ev, owner);
+	fd_port_init(&p->f, &pty_fd_ops, READ_SIZE, SMALL_READ);
 	p->watch = -1;
-	return &p->base;
+	return &p->f.base;
 }

@@ -121,6 +121,57 @@ static void follow_has_no_inputs(void **state)
 	assert_false(line_set_has_inputs(&s));   /* device semantics unchanged */
 }
 
+/* A set takes dtr/rts whole or not at all; follow takes them where the
+ * device has modem lines (lines_if_any). */
+static void lines_if_any_only_for_follow(void **state)
+{
+	struct line_set s;
+	char err[160];
+	json_t *j = json_loads("{\"baud\":19200,\"dtr\":true}", 0, NULL);
+
+	assert_int_equal(line_set_parse(j, &s, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_int_equal(s.lines_if_any, 0);
+	assert_true(line_set_has_settings(&s));
+
+	j = json_loads("{\"open\":true,\"baud\":9600,\"rts\":true}", 0, NULL);
+	line_set_from_peer_state(j, &s);
+	json_decref(j);
+	assert_int_equal(s.lines_if_any, 1);
+	assert_true(line_set_has_settings(&s));
+	line_set_from_peer_state(NULL, &s);      /* unkey */
+	assert_int_equal(s.lines_if_any, 1);
+	assert_int_equal(s.dtr, 0);
+	assert_int_equal(s.rts, 0);
+	assert_false(line_set_has_settings(&s));
+}
+
+static void has_settings(void **state)
+{
+	static const char *const with[] = {
+		"{\"baud\":9600}", "{\"data_bits\":7}", "{\"parity\":\"odd\"}",
+		"{\"stop_bits\":2}", "{\"flow\":\"none\"}",
+	};
+	static const char *const without[] = {
+		"{\"dtr\":true}", "{\"rts\":false}", "{\"break_ms\":100}", "{\"cts\":true}",
+	};
+	struct line_set s;
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
+		json_t *j = json_loads(with[i], 0, NULL);
+		assert_int_equal(line_set_parse(j, &s, err, sizeof(err)), 0);
+		assert_true(line_set_has_settings(&s));
+		json_decref(j);
+	}
+	for (size_t i = 0; i < sizeof(without) / sizeof(without[0]); i++) {
+		json_t *j = json_loads(without[i], 0, NULL);
+		assert_int_equal(line_set_parse(j, &s, err, sizeof(err)), 0);
+		assert_false(line_set_has_settings(&s));
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +180,8 @@ int main(void)
 		cmocka_unit_test(rejects),
 		cmocka_unit_test(null_modem),
 		cmocka_unit_test(follow_has_no_inputs),
+		cmocka_unit_test(lines_if_any_only_for_follow),
+		cmocka_unit_test(has_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

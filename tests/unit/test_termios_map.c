@@ -129,9 +129,9 @@ static void encode_bits(void **state)
 	uint32_t ispeed = 1, ospeed = 1;
 
 	termios_map_encode(&in, &cflag, &iflag, &ispeed, &ospeed);
-	/* the exact number always travels as BOTHER, in both directions */
-	assert_int_equal(cflag & CBAUD, BOTHER);
-	assert_int_equal((cflag >> IBSHIFT) & CBAUD, BOTHER);
+	/* a standard speed travels as its code, in both directions */
+	assert_int_equal(cflag & CBAUD, B38400);
+	assert_int_equal((cflag >> IBSHIFT) & CBAUD, B38400);
 	assert_int_equal(ospeed, 38400);
 	assert_int_equal(ispeed, 38400);
 	assert_int_equal(cflag & CSIZE, CS7);
@@ -150,7 +150,11 @@ static void encode_bits(void **state)
 	/* and back to 8N1 without flow control clears them again */
 	in = (struct line_settings){ 31250, 8, PARITY_NONE, 1, FLOW_NONE };
 	termios_map_encode(&in, &cflag, &iflag, &ispeed, &ospeed);
+	/* one without a code as BOTHER and the exact number */
+	assert_int_equal(cflag & CBAUD, BOTHER);
+	assert_int_equal((cflag >> IBSHIFT) & CBAUD, BOTHER);
 	assert_int_equal(ospeed, 31250);
+	assert_int_equal(ispeed, 31250);
 	assert_int_equal(cflag & CSIZE, CS8);
 	assert_false(cflag & (PARENB | PARODD | CMSPAR | CSTOPB | CRTSCTS));
 	assert_false(iflag & (INPCK | IXON | IXOFF));
@@ -163,6 +167,43 @@ static void encode_bits(void **state)
 	assert_false(cflag & CRTSCTS);
 }
 
+static void encode_speed_codes(void **state)
+{
+	static const struct { int64_t baud; int code; } t[] = {
+		{ 50, B50 }, { 110, B110 }, { 134, B134 }, { 300, B300 }, { 1200, B1200 },
+		{ 9600, B9600 }, { 19200, B19200 }, { 38400, B38400 }, { 57600, B57600 },
+		{ 115200, B115200 }, { 230400, B230400 }, { 460800, B460800 },
+		{ 500000, B500000 }, { 921600, B921600 }, { 1000000, B1000000 },
+		{ 4000000, B4000000 },
+		/* no code: BOTHER */
+		{ 250000, -1 }, { 31250, -1 }, { 38401, -1 }, { 100000, -1 }, { 14400, -1 },
+		{ 0, -1 }, { -1, -1 }, { 5000000, -1 },
+	};
+
+	for (size_t i = 0; i < NELEM(t); i++) {
+		struct line_settings in = { t[i].baud, 8, PARITY_NONE, 1, FLOW_NONE };
+		uint32_t cflag = B300 | (B300 << IBSHIFT), iflag = 0, isp = 0, osp = 0;
+		uint32_t want = t[i].code >= 0 ? (uint32_t)t[i].code : BOTHER;
+
+		assert_int_equal(termios_map_speed_code(t[i].baud), t[i].code);
+		if (t[i].baud <= 0)
+			continue;       /* encoded as 9600 below */
+		termios_map_encode(&in, &cflag, &iflag, &isp, &osp);
+		assert_int_equal(cflag & CBAUD, want);
+		assert_int_equal((cflag >> IBSHIFT) & CBAUD, want);
+		assert_int_equal(osp, (uint32_t)t[i].baud);
+		assert_int_equal(isp, (uint32_t)t[i].baud);
+	}
+}
+
+static void decode_bother_unknown_number(void **state)
+{
+	/* the classic termios has no number for BOTHER: unknown, not 0 */
+	struct line_settings l = decode(BOTHER | CS8, 0, 0, false);
+
+	assert_int_equal(l.baud, STATE_NULL);
+}
+
 static void encode_unknown_baud_is_9600(void **state)
 {
 	struct line_settings in = { STATE_NULL, 8, PARITY_NONE, 1, FLOW_NONE };
@@ -171,6 +212,7 @@ static void encode_unknown_baud_is_9600(void **state)
 	termios_map_encode(&in, &cflag, &iflag, &ispeed, &ospeed);
 	assert_int_equal(ospeed, 9600);
 	assert_int_equal(ispeed, 9600);
+	assert_int_equal(cflag & CBAUD, B9600);
 }
 
 static void round_trip_all(void **state)
@@ -313,13 +355,28 @@ static void pty_apply_then_read(void **state)
 {
 	struct pty *p = *state;
 	struct line_settings in = { 115200, 8, PARITY_NONE, 2, FLOW_RTSCTS }, l;
+	struct termios2 t;
+	char err[160];
 
-	assert_int_equal(termios_map_apply(p->slave, &in), 0);
+	assert_int_equal(termios_map_apply(p->slave, &in, err, sizeof(err)), 0);
 	assert_int_equal(termios_map_read(p->master, true, &l), 0);
 	assert_line(&l, 115200, STATE_NULL, STATE_NULL, 2, FLOW_RTSCTS);
 	/* read as a device (is_pty false): the forced 8N shows through */
 	assert_int_equal(termios_map_read(p->slave, false, &l), 0);
 	assert_line(&l, 115200, 8, PARITY_NONE, 2, FLOW_RTSCTS);
+	/* as its code, as stty shows it */
+	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(t.c_cflag & CBAUD, B115200);
+
+	/* a speed without a code: BOTHER and the number */
+	in.baud = 250000;
+	assert_int_equal(termios_map_apply(p->slave, &in, err, sizeof(err)), 0);
+	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(t.c_cflag & CBAUD, BOTHER);
+	assert_int_equal(t.c_ospeed, 250000);
+	assert_int_equal(termios_map_read(p->master, true, &l), 0);
+	assert_int_equal(l.baud, 250000);
+	assert_true(termios_map_has_termios2());
 }
 
 static void pty_extproc_restored(void **state)
@@ -342,14 +399,18 @@ static void not_a_tty(void **state)
 {
 	int fds[2];
 	struct line_settings l = { 9600, 8, PARITY_NONE, 1, FLOW_NONE };
+	char err[160];
 
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(termios_map_read(fds[0], false, &l), -ENOTTY);
-	assert_int_equal(termios_map_apply(fds[0], &l), -ENOTTY);
+	assert_int_equal(termios_map_apply(fds[0], &l, err, sizeof(err)), -ENOTTY);
+	assert_string_equal(err, strerror(ENOTTY));
 	assert_int_equal(termios_map_pty_init(fds[0]), -ENOTTY);
 	close(fds[0]);
 	close(fds[1]);
 	assert_int_equal(termios_map_read(fds[0], false, &l), -EBADF);
+	/* a file that is no tty says nothing about the system's termios2 */
+	assert_true(termios_map_has_termios2());
 }
 
 int main(void)
@@ -361,6 +422,8 @@ int main(void)
 		cmocka_unit_test(decode_data_bits_and_parity),
 		cmocka_unit_test(decode_pty_nulls),
 		cmocka_unit_test(encode_bits),
+		cmocka_unit_test(encode_speed_codes),
+		cmocka_unit_test(decode_bother_unknown_number),
 		cmocka_unit_test(encode_unknown_baud_is_9600),
 		cmocka_unit_test(round_trip_all),
 		cmocka_unit_test(char_bits),

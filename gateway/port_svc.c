@@ -157,6 +157,7 @@ int port_svc_set(struct gw_port *gp, const uint8_t *p, size_t n, char *err, size
 	json_error_t je;
 	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, &je);
 	struct line_set ls;
+	char why[256];
 	int rc = GW_EINVAL;
 
 	if (!j) {
@@ -166,11 +167,12 @@ int port_svc_set(struct gw_port *gp, const uint8_t *p, size_t n, char *err, size
 	if (!gp->be || !gp->be->ops->set)
 		snprintf(err, errlen, "set ignored: a %s port has nothing set can change",
 			 port_kind_name(gp->cfg.kind));
-	else if (line_set_parse(j, &ls, err, errlen) < 0)
-		;
-	else if (gp->be->ops->set(gp->be, &ls, err, errlen) < 0)
+	else if (line_set_parse(j, &ls, why, sizeof(why)) < 0)
+		snprintf(err, errlen, "set ignored: %s", why);
+	else if (gp->be->ops->set(gp->be, &ls, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "set failed: %s", why);
 		rc = GW_ECONFLICT;
-	else
+	} else
 		rc = GW_OK;
 	json_decref(j);
 	return rc;

@@ -51,6 +51,7 @@ struct gw_port {
 	bool be_open;                  /* backend open at its last state event */
 	bool closing;
 	bool state_retry;              /* a state publish failed: the timer retries */
+	uint64_t tx_msgs, rx_msgs;     /* tx messages queued / rx messages delivered (metrics) */
 	char problem[160];             /* why the port is not working ("" = none):
 					* a refused subscription, ...; shown by the API */
 };

@@ -4,12 +4,14 @@
 #include "gateway.h"
 #include "cmds.h"
 #include "web.h"
+#include "ha_discovery.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const struct gw_module modules[] = {
 	{ "web", web_start, web_stop, web_free },
+	{ "ha", ha_discovery_start, ha_discovery_stop, NULL },
 };
 
 static int cmd_serve(int argc, char **argv)

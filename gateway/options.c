@@ -9,17 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 enum { O_BROKER = 256, O_CA, O_CERT, O_KEY, O_ID, O_PREFIX, O_DB, O_LINKDIR,
-       O_GROUP, O_HTTP, O_TLSCERT, O_TLSKEY, O_PORT, O_LOGLEVEL, O_RXHOLD, O_HELP, O_VERSION };
+       O_GROUP, O_HTTP, O_TLSCERT, O_TLSKEY, O_PORT, O_LOGLEVEL, O_RXHOLD, O_HA, O_HAPREFIX,
+       O_METRICSTOKEN, O_HELP, O_VERSION };
 
 struct opt_def {
 	const char *name;       /* long option; env is MQTTTY_ + upper(name) */
 	int id;
 	size_t off;             /* offset of the char * in struct options */
-	const char *arg, *help;
+	const char *arg, *help;    /* arg NULL: a flag (no value; env 1/0) */
 };
 
 #define OFF(f) offsetof(struct options, f)
@@ -39,6 +41,9 @@ static const struct opt_def defs[] = {
 	{ "port", O_PORT, 0, "NAME", "create pty port NAME if it does not exist (repeatable)" },
 	{ "log-level", O_LOGLEVEL, OFF(log_level), "L", "error, warn, info (default) or debug" },
 	{ "rx-hold", O_RXHOLD, OFF(rx_hold), "SECONDS", "resume the MQTT session (QoS 1 rx kept by the broker) after an absence of at most this long; 0 = always clean (default 10)" },
+	{ "ha-discovery", O_HA, OFF(ha_discovery), NULL, "announce the ports to Home Assistant (MQTT discovery)" },
+	{ "ha-prefix", O_HAPREFIX, OFF(ha_prefix), "P", "Home Assistant's discovery prefix (default homeassistant)" },
+	{ "metrics-token", O_METRICSTOKEN, OFF(metrics_token), "TOKEN", "a Bearer token that may read GET /metrics (scrapers)" },
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 
@@ -49,7 +54,8 @@ void options_usage(FILE *f)
 		   "       mqttty passwd [--db PATH]\n"
 		   "       mqttty --help | --version\n\nserve options (also MQTTTY_<OPTION> in the environment):\n");
 	for (size_t i = 0; i < NDEFS; i++)
-		fprintf(f, "  --%-10s %-10s %s\n", defs[i].name, defs[i].arg, defs[i].help);
+		fprintf(f, "  --%-13s %-10s %s\n", defs[i].name, defs[i].arg ? defs[i].arg : "",
+			defs[i].help);
 }
 
 static char **field(struct options *o, const struct opt_def *d)
@@ -191,6 +197,34 @@ bad:
 	return -1;
 }
 
+/* --ha-discovery (a flag; MQTTTY_HA_DISCOVERY=1/0) and --ha-prefix. */
+static int finish_ha(struct options *o, char *err, size_t errlen)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off", "" };
+	const char *v = o->ha_discovery ? o->ha_discovery : "0";
+	char e[256];
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			known = o->ha = true;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			known = true;
+	if (!known) {
+		snprintf(err, errlen, "MQTTTY_HA_DISCOVERY \"%.20s\" must be 1 or 0", v);
+		return -1;
+	}
+	if (!o->ha_prefix)
+		o->ha_prefix = strdup("homeassistant");
+	if (topic_prefix_check(o->ha_prefix, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "--ha-prefix: %s", e);
+		return -1;
+	}
+	return 0;
+}
+
 /* Check and derive; OPT_BAD for malformed values, OPT_FAIL for defaults
  * that cannot be had. */
 static int finish(struct options *o, char *err, size_t errlen)
@@ -243,6 +277,12 @@ static int finish(struct options *o, char *err, size_t errlen)
 		}
 	if (parse_http(o, err, errlen) < 0)
 		return OPT_BAD;
+	if (finish_ha(o, err, errlen) < 0)
+		return OPT_BAD;
+	if (o->metrics_token && !o->metrics_token[0]) {
+		snprintf(err, errlen, "--metrics-token must not be empty");
+		return OPT_BAD;
+	}
 	if (!!o->tls_cert != !!o->tls_key) {
 		snprintf(err, errlen, "--tls-cert and --tls-key must be given together");
 		return OPT_BAD;
@@ -285,7 +325,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < NDEFS; i++)
-		lo[i] = (struct option){ defs[i].name, required_argument, NULL, defs[i].id };
+		lo[i] = (struct option){ defs[i].name, defs[i].arg ? required_argument : no_argument,
+					 NULL, defs[i].id };
 	lo[NDEFS] = (struct option){ "help", no_argument, NULL, O_HELP };
 	lo[NDEFS + 1] = (struct option){ "version", no_argument, NULL, O_VERSION };
 	lo[NDEFS + 2] = (struct option){ 0 };
@@ -316,7 +357,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		}
 		for (size_t i = 0; i < NDEFS; i++)
 			if (defs[i].id == c)
-				set_str(field(o, &defs[i]), optarg);
+				set_str(field(o, &defs[i]), defs[i].arg ? optarg : "1");
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument \"%.64s\" (see mqttty --help)", argv[optind]);

@@ -14,6 +14,9 @@
 struct options {
 	char *broker, *ca_file, *cert, *key, *id, *prefix, *db, *link_dir;
 	char *group, *http, *tls_cert, *tls_key, *log_level, *rx_hold;
+	char *ha_discovery;      /* flag: "1" from the command line, or the env value */
+	char *ha_prefix;         /* Home Assistant's discovery prefix */
+	char *metrics_token;     /* NULL, or a Bearer token that may read /metrics */
 	char **ports;            /* --port NAME, repeatable */
 	size_t nports;
 	/* derived and checked */
@@ -21,6 +24,7 @@ struct options {
 	enum log_level level;
 	gid_t gid;
 	bool http_off;
+	bool ha;                 /* --ha-discovery given (or MQTTTY_HA_DISCOVERY=1) */
 	char http_host[256];
 	int http_port;
 	unsigned rx_hold_s;      /* --rx-hold */

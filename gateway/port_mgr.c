@@ -94,6 +94,7 @@ static void txq_append(struct gw_port *gp, const uint8_t *p, size_t n)
 	*gp->txq_tail = m;
 	gp->txq_tail = &m->next;
 	gp->txq_bytes += txmsg_cost(n);
+	gp->tx_msgs++;
 	txq_update_pause(gp);
 }
 
@@ -360,6 +361,7 @@ void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src)
 		return;
 	if (gw_events_wants_traffic(&gp->gw->events))
 		gw_events_traffic(&gp->gw->events, gp, "rx", src, p, n);
+	gp->rx_msgs++;
 	port_write(gp->be, p, n);
 	gw_state_timer_kick(gp->gw);
 }

@@ -2,6 +2,7 @@
  * goes to the port service (validate → persist → apply → announce); this
  * file only turns HTTP into calls and answers into HTTP. */
 #include "web.h"
+#include "metrics.h"
 #include "gateway.h"
 #include "port_svc.h"
 #include "log.h"
@@ -287,6 +288,10 @@ void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,
 	const struct route *found = NULL;
 	bool path_known = false;
 
+	if (strcmp(p, "/metrics") == 0) {   /* its own auth: a scrape token too */
+		metrics_handle(gw, w, req, r);
+		return;
+	}
 	if (strncmp(p, API "/", strlen(API "/")) != 0) {
 		resp_error(r, 404, "no such route: %s", p);
 		return;

@@ -1,0 +1,236 @@
+"""The RFC 2217 server (gateway/rfc2217_srv.c) against pyserial's real
+RFC 2217 client, on loopback.
+
+Until the server is wired into the port manager, it runs in a small
+harness (tests/rfc2217/srv_harness.c, built beside the gateway binary)
+that puts it in front of a pretend port: every byte the client writes is
+reported ("data HEX") and echoed back, every setting is taken and reported
+("set ..."), and input modem lines can be moved from stdin. So the tests
+see both sides: what pyserial got, and what the server handed the port.
+"""
+
+import os
+import queue
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import serial
+
+from gateway_proc import SANITIZER_MARKS, binary_path
+from helpers import end_process, free_port, wait_until
+
+
+class Harness:
+    def __init__(self, workdir):
+        self.bin = os.path.join(os.path.dirname(binary_path()), "rfc2217_srv_harness")
+        if not os.access(self.bin, os.X_OK):
+            pytest.fail("%s not found (build the tests)" % self.bin)
+        self.port = free_port()
+        self.errpath = os.path.join(str(workdir), "harness.err")
+        self.lines = []
+        self.lock = threading.Lock()
+        self.proc = None
+
+    def start(self):
+        self.err = open(self.errpath, "wb")
+        self.proc = subprocess.Popen([self.bin, "127.0.0.1:%d" % self.port],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.wait_line(lambda l: l == "listening", 5, "the harness listening")
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self.lock:
+                self.lines.append(raw.decode().rstrip("\n"))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.lines)
+
+    def wait_line(self, pred, timeout, what, start=0):
+        def find():
+            for l in self.snapshot()[start:]:
+                if pred(l):
+                    return l
+            return None
+        return wait_until(find, timeout, what=what)
+
+    def received(self, start=0):
+        return b"".join(bytes.fromhex(l[5:]) for l in self.snapshot()[start:]
+                        if l.startswith("data "))
+
+    def last_set(self):
+        sets = [l for l in self.snapshot() if l.startswith("set ")]
+        if not sets:
+            return None
+        return dict(kv.split("=") for kv in sets[-1][4:].split())
+
+    def command(self, text):
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+
+    def url(self):
+        return "rfc2217://127.0.0.1:%d" % self.port
+
+    def finish(self):
+        rc = end_process(self.proc)
+        self.err.close()
+        with open(self.errpath, "rb") as f:
+            err = f.read()
+        problems = [m.decode() for m in SANITIZER_MARKS if m in err]
+        return rc, problems, err
+
+
+@pytest.fixture
+def harness(tmp_path):
+    h = Harness(tmp_path)
+    h.start()
+    yield h
+    rc, problems, err = h.finish()
+    assert not problems, err.decode(errors="replace")[-3000:]
+    assert rc == 0, "harness exit %s: %s" % (rc, err.decode(errors="replace")[-2000:])
+
+
+def read_exactly(s, n, timeout=5.0):
+    got = b""
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        got += s.read(n - len(got))
+    return got
+
+
+def open_client(h, **kw):
+    kw.setdefault("timeout", 1)
+    return serial.serial_for_url(h.url(), **kw)
+
+
+def test_all_byte_values_both_ways(harness):
+    data = bytes(range(256)) * 4 + b"\xff\xff\r\n\r\x00\xff"
+    s = open_client(harness, baudrate=38400)
+    try:
+        s.write(data)
+        back = read_exactly(s, len(data))
+    finally:
+        s.close()
+    # the port got exactly what was written (IAC unescaped once) ...
+    wait_until(lambda: len(harness.received()) >= len(data), 5, what="the harness's data")
+    assert harness.received() == data
+    # ... and the client got back exactly what the port sent (escaped once)
+    assert back == data
+
+
+def test_settings_are_applied_and_answered(harness):
+    # pyserial waits for the answer to each SET-* and raises on a wrong or
+    # missing one, so each line here is also a check of the answer
+    s = open_client(harness, baudrate=38400, bytesize=7, parity="E", stopbits=2)
+    try:
+        st = harness.last_set()
+        assert st["baud"] == "38400" and st["data_bits"] == "7"
+        assert st["parity"] == "even" and st["stop_bits"] == "2"
+        s.baudrate = 115200
+        s.parity = "O"
+        assert harness.last_set()["baud"] == "115200"
+        assert harness.last_set()["parity"] == "odd"
+        s.rtscts = True
+        assert harness.last_set()["flow"] == "rtscts"
+        s.rtscts = False
+        s.dtr = True
+        s.rts = False
+        wait_until(lambda: harness.last_set()["dtr"] == "1" and harness.last_set()["rts"] == "0",
+                   3, what="dtr on, rts off")
+        s.rts = True
+        wait_until(lambda: harness.last_set()["rts"] == "1", 3, what="rts on")
+    finally:
+        s.close()
+    harness.wait_line(lambda l: l == "open 0", 5, "the client's close")
+
+
+def test_break_has_its_length(harness):
+    s = open_client(harness)
+    try:
+        s.send_break(0.25)
+        line = harness.wait_line(lambda l: l.startswith("set ") and "break_ms=0" not in l, 3,
+                                 "a break")
+    finally:
+        s.close()
+    ms = int(line.rsplit("break_ms=", 1)[1])
+    assert 200 <= ms <= 1500, line
+
+
+def lines_seen(s, want):
+    """pyserial raises until the first NOTIFY-MODEMSTATE has arrived."""
+    try:
+        return (s.cts, s.cd) == want
+    except serial.SerialException:
+        return False
+
+
+def test_modem_lines_are_notified(harness):
+    s = open_client(harness)
+    try:
+        # all lines unknown so far: nothing is guessed, nothing notified
+        time.sleep(0.3)
+        with pytest.raises(serial.SerialException):
+            s.cts
+        harness.command("cts 1")
+        harness.command("dcd 1")
+        wait_until(lambda: lines_seen(s, (True, True)), 3, what="cts and cd on at the client")
+        harness.command("cts 0")
+        wait_until(lambda: lines_seen(s, (False, True)), 3, what="cts off at the client")
+    finally:
+        s.close()
+
+
+def test_second_client_is_refused_first_unharmed(harness):
+    s = open_client(harness)
+    try:
+        with socket.create_connection(("127.0.0.1", harness.port), timeout=3) as c:
+            got = b""
+            while True:
+                b = c.recv(1024)
+                if not b:
+                    break
+                got += b
+        assert b"in use" in got
+        s.write(b"still here")
+        assert read_exactly(s, 10) == b"still here"
+    finally:
+        s.close()
+    # and once the first has gone, the next one is served
+    harness.wait_line(lambda l: l == "open 0", 5, "the first client's close")
+    s = open_client(harness)
+    try:
+        s.write(b"x")
+        assert read_exactly(s, 1) == b"x"
+    finally:
+        s.close()
+
+
+def test_hostile_input_is_ignored(harness):
+    IAC, SB, SE = 255, 250, 240
+    junk = (bytes([IAC, 251, 24, IAC, 253, 31, IAC, 254, 99])          # unknown options
+            + bytes([IAC, SB, 44, 1, 0, 0, IAC, 251, 0]) + b"A"        # SB cut by a command
+            + bytes([IAC, SB, 44, 0]) + b"S" * 5000 + bytes([IAC, SE])  # huge signature
+            + bytes([IAC, SB, 44, 103, 9, IAC, SE])                    # a server's code
+            + bytes([IAC, SB, 44, 3, 77, IAC, SE])                     # parity 77
+            + bytes([IAC]) * 3000 + bytes([IAC, ord("Q")]) + b"Z")     # IAC flood, IAC Q
+    start = len(harness.snapshot())
+    with socket.create_connection(("127.0.0.1", harness.port), timeout=3) as c:
+        c.sendall(junk)
+        harness.wait_line(lambda l: l.startswith("data ") and l.endswith("5a"), 5,
+                          "the data after the junk", start=start)
+    assert harness.received(start) == b"A" + b"\xff" * 1500 + b"Z"
+    # nothing was applied: the only set lines are from no one
+    assert not [l for l in harness.snapshot()[start:] if l.startswith("set ")]
+    harness.wait_line(lambda l: l == "open 0", 5, "the junk client's close", start=start)
+    s = open_client(harness)
+    try:
+        s.write(b"ok")
+        assert read_exactly(s, 2) == b"ok"
+    finally:
+        s.close()

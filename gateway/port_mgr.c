@@ -4,6 +4,7 @@
 #include "gateway.h"
 #include "mqtt_bridge.h"
 #include "termios_map.h"
+#include "port_rfc2217.h"
 #include "log.h"
 #include "web.h"
 
@@ -483,6 +484,9 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	case PORT_KIND_CUSE:
 		gp->be = port_cuse_new(&gp->cfg, &gw->env, &gw_port_events, gp);
 		break;
+	case PORT_KIND_RFC2217:
+		gp->be = port_rfc2217_new(&gp->cfg, &gw->env, &gw_port_events, gp);
+		break;
 	default:
 		snprintf(err, errlen, "port %s: kind \"%s\" is not supported by this build",
 			 gp->cfg.name, port_kind_name(gp->cfg.kind));
@@ -563,7 +567,7 @@ static bool needs_restart(const struct port_config *a, const struct port_config 
 {
 	if (a->enabled != b->enabled || strcmp(a->device, b->device) != 0)
 		return true;
-	if (a->kind == PORT_KIND_DEVICE)    /* line settings are applied at open */
+	if (a->kind == PORT_KIND_DEVICE || a->kind == PORT_KIND_RFC2217) /* applied at open */
 		return a->baud != b->baud || a->data_bits != b->data_bits ||
 		       a->parity != b->parity || a->stop_bits != b->stop_bits ||
 		       a->flow != b->flow || a->dtr != b->dtr || a->rts != b->rts;

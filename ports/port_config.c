@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[] = { "pty", "device", "cuse" };
+static const char *const kind_names[] = { "pty", "device", "cuse", "rfc2217" };
 static const char *const parity_names[] = { "none", "even", "odd", "mark", "space" };
 static const char *const flow_names[] = { "none", "rtscts", "xonxoff" };
 static const char *const frame_names[] = { "raw", "delim", "idle" };
@@ -330,11 +330,12 @@ static int field_set(struct port_config *c, const struct field *f, json_t *v,
 		c->kind = (enum port_kind)e;
 		return 0;
 	case F_DEVICE:
-		if (!json_is_string(v) || json_string_value(v)[0] != '/' ||
+		if (!json_is_string(v) || (json_string_value(v)[0] != '/' &&
+		    strncmp(json_string_value(v), "rfc2217://", 10) != 0) ||
 		    json_string_length(v) > PORT_DEVICE_MAX ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
-			snprintf(err, errlen, "device must be an absolute path of at most %d bytes",
-				 PORT_DEVICE_MAX);
+			snprintf(err, errlen, "device must be an absolute path (or, for an rfc2217 "
+				 "port, rfc2217://HOST:PORT) of at most %d bytes", PORT_DEVICE_MAX);
 			return -1;
 		}
 		snprintf(c->device, sizeof(c->device), "%s", json_string_value(v));
@@ -461,16 +462,25 @@ static int cross_check(const struct port_config *c, const char *self_id,
 		snprintf(err, errlen, "name is required");
 		return -1;
 	}
-	if (c->kind == PORT_KIND_DEVICE && c->device[0] == '\0') {
-		snprintf(err, errlen, "device is required for a port of kind \"device\"");
+	bool dev = c->kind == PORT_KIND_DEVICE || c->kind == PORT_KIND_RFC2217;
+
+	if (dev && c->device[0] == '\0') {
+		snprintf(err, errlen, "device is required for a port of kind \"%s\"",
+			 port_kind_name(c->kind));
 		return -1;
 	}
-	if (c->kind != PORT_KIND_DEVICE && c->device[0]) {
-		snprintf(err, errlen, "device applies only to ports of kind \"device\"");
+	if (!dev && c->device[0]) {
+		snprintf(err, errlen, "device applies only to ports of kind \"device\" or \"rfc2217\"");
 		return -1;
 	}
-	if (c->follow && (c->kind != PORT_KIND_DEVICE || c->peer[0] == '\0')) {
-		snprintf(err, errlen, "follow needs a port of kind \"device\" with a peer");
+	if (dev && (c->kind == PORT_KIND_RFC2217) != (strncmp(c->device, "rfc2217://", 10) == 0)) {
+		snprintf(err, errlen, c->kind == PORT_KIND_RFC2217
+			 ? "an rfc2217 port's device must be \"rfc2217://HOST:PORT\""
+			 : "a device port's device must be an absolute path");
+		return -1;
+	}
+	if (c->follow && (!dev || c->peer[0] == '\0')) {
+		snprintf(err, errlen, "follow needs a port of kind \"device\" or \"rfc2217\" with a peer");
 		return -1;
 	}
 	if (c->peer[0] && self_id) {

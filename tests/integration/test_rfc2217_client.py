@@ -1,0 +1,164 @@
+"""Ports of kind rfc2217 (ports/port_rfc2217.c) against Debian's ser2net,
+on loopback.
+
+ser2net serves a pseudo-terminal as RFC 2217 (`accepter:
+telnet(rfc2217),tcp,127.0.0.1,PORT`, `connector: serialdev,PATH,9600n81,
+local`); the test holds that pty's master (cable_helpers.FakeDevice), so
+it sees the bytes ser2net writes to the "device", writes the device's
+answers, and reads the termios ser2net applied (the far end of what the
+mqttty side asked). ser2net does not answer SET-CONTROL for a device
+without modem lines: the port must carry on regardless.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import termios
+
+import pytest
+
+from api_helpers import start_api_gateway
+from cable_helpers import FakeDevice, topic
+from helpers import end_process, free_port, port_accepts, wait_until
+
+SER2NET = shutil.which("ser2net") or "/usr/sbin/ser2net"
+
+
+class Ser2net:
+    def __init__(self, workdir, device, port=None):
+        self.workdir = str(workdir)
+        self.device = device
+        self.port = port or free_port()
+        self.proc = None
+        self.runs = 0
+
+    @property
+    def url(self):
+        return "rfc2217://127.0.0.1:%d" % self.port
+
+    def start(self):
+        if not os.access(SER2NET, os.X_OK):
+            pytest.fail("ser2net not installed (deploy/install-deps.sh --test)")
+        self.runs += 1
+        conf = os.path.join(self.workdir, "ser2net.yaml")
+        with open(conf, "w") as f:
+            f.write("%%YAML 1.1\n---\nconnection: &rfc\n"
+                    "  accepter: telnet(rfc2217),tcp,127.0.0.1,%d\n"
+                    "  connector: serialdev,%s,9600n81,local\n" % (self.port, self.device))
+        self.log = open(os.path.join(self.workdir, "ser2net-%d.log" % self.runs), "wb")
+        self.proc = subprocess.Popen(
+            [SER2NET, "-n", "-u", "-c", conf, "-P", os.path.join(self.workdir, "ser2net.pid")],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(lambda: port_accepts(self.port), 5, what="ser2net listening")
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            end_process(self.proc)
+            self.proc = None
+            self.log.close()
+
+
+@pytest.fixture
+def rig(tmp_path, gateway, broker, mqtt):
+    """A fake device behind ser2net, and a gateway with its API."""
+    dev = FakeDevice(os.path.join(str(tmp_path), "ttyFAKE0"))
+    dev.plug()
+    s2n = Ser2net(tmp_path, dev.link).start()
+    gw, api = start_api_gateway(gateway, broker=broker, ports=())
+    mon = mqtt(["mqttty/%s/#" % gw.id])
+    yield dev, s2n, gw, api, mon
+    s2n.stop()
+    dev.close()
+
+
+def add_port(api, mon, gw, s2n, **settings):
+    body = {"name": "r1", "kind": "rfc2217", "device": s2n.url}
+    body.update(settings)
+    mark = mon.count()
+    r = api.post("/api/v1/ports", body)
+    assert r.status == 201, r
+    return mon.wait_json(topic(gw.id, "r1", "state"), lambda s: s["open"] is True, start=mark,
+                         what="r1 open:true")
+
+
+def far(dev, key, value, timeout=5.0):
+    wait_until(lambda: dev.termios()[key] == value, timeout,
+               what="the far pty's %s = %r (is %r)" % (key, value, dev.termios()[key]))
+
+
+def set_far_baud(dev, speed):
+    """Set the pty's speed through its master (the termios is the slave's)."""
+    with dev._io:
+        attrs = termios.tcgetattr(dev.master)
+        attrs[4] = attrs[5] = speed
+        termios.tcsetattr(dev.master, termios.TCSANOW, attrs)
+
+
+def test_bytes_both_ways_and_the_far_line_follows(rig):
+    dev, s2n, gw, api, mon = rig
+    add_port(api, mon, gw, s2n, baud=19200, stop_bits=2)
+    # ser2net opened the pty at 9600n81; what the port asked reaches it
+    far(dev, "baud", 19200)
+    far(dev, "stop_bits", 2)
+    st = mon.wait_json(topic(gw.id, "r1", "state"), lambda s: s["baud"] == 19200, what="baud")
+    assert st["stop_bits"] == 2
+    data = bytes(range(256)) * 3
+    mon.publish(topic(gw.id, "r1", "rx"), data)
+    assert dev.wait_bytes(len(data)) == data
+    mark = mon.count()
+    dev.write(data[::-1])
+    assert mon.wait_bytes(topic(gw.id, "r1", "tx"), len(data), start=mark) == data[::-1]
+    st = mon.wait_json(topic(gw.id, "r1", "state"),
+                       lambda s: s["tx_bytes"] >= len(data) and s["rx_bytes"] >= len(data),
+                       timeout=5, what="the counters")
+    assert st["dropped"] == 0
+
+
+def test_set_goes_through_and_an_unanswered_control_does_not_block(rig):
+    dev, s2n, gw, api, mon = rig
+    add_port(api, mon, gw, s2n)
+    mark = mon.count()
+    mon.publish(topic(gw.id, "r1", "set"), json.dumps({"baud": 57600, "dtr": True}).encode(), qos=0)
+    far(dev, "baud", 57600)
+    mon.wait_json(topic(gw.id, "r1", "state"), lambda s: s["baud"] == 57600, start=mark,
+                  what="state baud 57600")
+    # ser2net never answers SET-CONTROL for a pty: said once, and on we go
+    gw.wait_log("did not answer", timeout=8)
+    st = mon.latest(topic(gw.id, "r1", "state")).json()
+    assert st["open"] is True and st["dtr"] is None and st["rts"] is None
+    mon.publish(topic(gw.id, "r1", "rx"), b"after")
+    assert dev.wait_bytes(5).endswith(b"after")
+    mon.publish(topic(gw.id, "r1", "set"), json.dumps({"baud": 4800}).encode(), qos=0)
+    far(dev, "baud", 4800)
+    assert gw.log_text().count("did not answer") <= 2   # once per connection and burst
+
+
+def test_reconnects_and_applies_the_settings_again(rig):
+    dev, s2n, gw, api, mon = rig
+    add_port(api, mon, gw, s2n, baud=38400)
+    far(dev, "baud", 38400)
+    mark = mon.count()
+    s2n.stop()
+    mon.wait_json(topic(gw.id, "r1", "state"), lambda s: s["open"] is False, start=mark,
+                  what="r1 open:false once ser2net is gone")
+    # someone else sets the line meanwhile; the next ser2net opens the pty
+    # at its own 9600 ...
+    set_far_baud(dev, termios.B1200)
+    far(dev, "baud", 1200)
+    mark = mon.count()
+    s2n.start()
+    mon.wait_json(topic(gw.id, "r1", "state"), lambda s: s["open"] is True, start=mark,
+                  timeout=10, what="r1 open:true again")
+    # ... and the port sets it back to what it is configured with
+    far(dev, "baud", 38400)
+    mon.publish(topic(gw.id, "r1", "rx"), b"again")
+    dev.wait_for(lambda b: b.endswith(b"again"), what="data after the reconnect")
+
+
+def test_bad_url_is_refused(rig):
+    dev, s2n, gw, api, mon = rig
+    r = api.post("/api/v1/ports", {"name": "r2", "kind": "rfc2217", "device": "/dev/ttyS0"})
+    assert r.status == 400, r
+    assert "rfc2217://" in r.json()["error"]

@@ -19,7 +19,7 @@ import termios
 import pytest
 
 from api_helpers import start_api_gateway
-from cable_helpers import FakeDevice, topic
+from cable_helpers import Cable, FakeDevice, KenwoodRadio, sync_cable, topic
 from helpers import end_process, free_port, port_accepts, wait_until
 
 SER2NET = shutil.which("ser2net") or "/usr/sbin/ser2net"
@@ -162,3 +162,84 @@ def test_bad_url_is_refused(rig):
     r = api.post("/api/v1/ports", {"name": "r2", "kind": "rfc2217", "device": "/dev/ttyS0"})
     assert r.status == 400, r
     assert "rfc2217://" in r.json()["error"]
+
+
+# ---------------------------------------------------------------------------
+# An extension cord through ser2net: gateway A ("home") has the pty port vp
+# that a program opens; gateway B ("shack") has the rfc2217 port dev,
+# following vp, attached to ser2net in front of the radio's pty.
+
+
+@pytest.fixture
+def cord(broker, gateway, mqtt, tmp_path):
+    c = Cable(gateway, broker, mqtt, tmp_path)
+    servers = []
+
+    def add_b(handler=None, frame=None):
+        c.dev = FakeDevice(os.path.join(str(tmp_path), "ttyRADIO0"), handler)
+        c.dev.plug()
+        s2n = Ser2net(tmp_path, c.dev.link).start()
+        servers.append(s2n)
+        mark = c.mon.count()
+        port = {"name": c.B_PORT, "kind": "rfc2217", "device": s2n.url, "follow": True,
+                "peer": "%s/%s" % (c.A_ID, c.A_PORT)}
+        if frame:
+            port["frame"] = frame
+        c.api_b.add_port(port)
+        c.wait_b(lambda s: s["open"] is True, start=mark, what="dev open:true")
+        return s2n
+
+    c.add_b = add_b
+    try:
+        yield c
+    finally:
+        for s in servers:
+            s.stop()
+        c.close()
+
+
+def test_follow_through_ser2net(cord, app):
+    cord.start_gateways()
+    link = cord.add_a()
+    cord.add_b()
+    mark = cord.mon.count()
+    prog = app(link, baud=38400, stop_bits=2)
+    cord.wait_b(lambda s: s["baud"] == 38400 and s["stop_bits"] == 2, start=mark,
+                what="dev following 38400 8N2")
+    far(cord.dev, "baud", 38400)
+    far(cord.dev, "stop_bits", 2)
+    sync_cable(prog, cord.dev)
+    start = len(cord.dev.got())
+    prog.write_all(bytes(range(256)))
+    assert cord.dev.wait_bytes(256, start=start) == bytes(range(256))
+    cord.dev.write(bytes(range(255, -1, -1)))
+    assert prog.read_exact(256, timeout=10) == bytes(range(255, -1, -1))
+    prog.configure(baud=4800)
+    far(cord.dev, "baud", 4800)
+
+
+def run_rigctl(model, link, *args, timeout=20):
+    cmd = ["timeout", str(timeout), "rigctl", "-m", str(model), "-r", link, "-s", "38400"]
+    p = subprocess.run(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=timeout + 5)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(shutil.which("rigctl") is None,
+                    reason="rigctl (Debian package libhamlib-utils) is not installed")
+def test_hamlib_through_ser2net(cord):
+    radio = KenwoodRadio(freq_a=7000000)
+    frame = {"mode": "delim", "delim": ";"}
+    cord.start_gateways()
+    link = cord.add_a(frame=frame)
+    cord.add_b(handler=radio, frame=frame)
+    rc, out, err = run_rigctl(2014, link, "F", "14074000")
+    detail = "rc=%s\nstdout: %s\nstderr: %s\nradio saw: %r (unknown: %r)" % (
+        rc, out, err[-2000:], radio.commands, radio.unknown)
+    assert rc == 0, detail
+    assert radio.freq_a == 14074000, detail
+    assert "FA00014074000" in radio.commands, detail
+    n = len(radio.commands)
+    rc, out, err = run_rigctl(2014, link, "f")
+    assert rc == 0 and "14074000" in out.split(), (rc, out, err[-2000:], radio.commands[n:])
+    assert not cord.dev.errors, cord.dev.errors

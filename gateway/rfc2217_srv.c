@@ -139,8 +139,11 @@ static void set_port(struct rfc2217_srv *s, const struct line_set *ls)
  * break with its length once it is over. */
 static void on_break(struct rfc2217_srv *s, uint8_t v)
 {
-	struct line_set ls;
-	struct telnet_cpo none = { .cmd = CPO_SIGNATURE };
+	struct line_set ls = {
+		.line = { STATE_NULL, STATE_NULL, STATE_NULL, STATE_NULL, STATE_NULL },
+		.dtr = STATE_NULL, .rts = STATE_NULL,
+		.cts = STATE_NULL, .dsr = STATE_NULL, .dcd = STATE_NULL, .ri = STATE_NULL,
+	};
 	uint64_t now = (uv_update_time(s->loop), uv_now(s->loop)), ms;
 
 	if (v == CTL_BREAK_ON && !s->break_on) {
@@ -149,7 +152,6 @@ static void on_break(struct rfc2217_srv *s, uint8_t v)
 	} else if (v == CTL_BREAK_OFF && s->break_on) {
 		s->break_on = false;
 		ms = now - s->break_since;
-		telnet_cpo_to_line_set(&none, &ls);     /* all STATE_NULL */
 		ls.break_ms = ms < 1 ? 1 : ms > MAX_BREAK_MS ? MAX_BREAK_MS : (int)ms;
 		set_port(s, &ls);
 	}

@@ -56,10 +56,12 @@ int port_rfc2217_parse_url(const char *url, char *host, char *service, char *err
 	const char *h = url + sizeof(scheme) - 1, *colon, *hend;
 	char *end;
 	long port;
+	bool bracket;
 
 	if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
 		goto bad;
-	if (*h == '[') {
+	bracket = *h == '[';
+	if (bracket) {
 		hend = strchr(h, ']');
 		if (!hend || hend[1] != ':')
 			goto bad;
@@ -76,7 +78,9 @@ int port_rfc2217_parse_url(const char *url, char *host, char *service, char *err
 		goto bad;
 	memcpy(host, h, (size_t)(hend - h));
 	host[hend - h] = '\0';
-	if (strpbrk(host, "/?#@ "))
+	/* an IPv6 address only in brackets, so HOST:PORT is never ambiguous */
+	if (strpbrk(host, "/?#@[] ") || (!bracket && strchr(host, ':')) ||
+	    (bracket && !strchr(host, ':')))
 		goto bad;
 	snprintf(service, 6, "%ld", port);
 	return 0;

@@ -111,7 +111,7 @@ static void send_proto(struct rfc2217_srv *s, const uint8_t *p, size_t n)
 
 static void notify_modem(struct rfc2217_srv *s, bool initial)
 {
-	uint8_t b = telnet_modemstate(&s->st, s->modem_sent), m[TELNET_CPO_MAX];
+	uint8_t prev = s->modem_sent, b = telnet_modemstate(&s->st, prev), m[TELNET_CPO_MAX];
 	const struct port_state *st = &s->st;
 	bool known = st->cts != STATE_NULL || st->dsr != STATE_NULL || st->dcd != STATE_NULL ||
 		     st->ri != STATE_NULL;
@@ -119,7 +119,8 @@ static void notify_modem(struct rfc2217_srv *s, bool initial)
 	if (initial)
 		b &= 0xf0;              /* a first report: no deltas */
 	s->modem_sent = b & 0xf0;
-	if (!known || (!initial && !(b & 0x0f & s->modem_mask)))
+	/* a masked line moved (RI's rise has no delta bit of its own) */
+	if (!known || (!initial && !((((b ^ prev) & 0xf0) | (b & 0x0f)) & s->modem_mask)))
 		return;
 	send_proto(s, m, telnet_cpo_byte(m, sizeof(m), true, CPO_NOTIFY_MODEMSTATE,
 					 b & s->modem_mask));

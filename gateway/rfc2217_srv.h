@@ -28,8 +28,9 @@
  * which it is).
  *
  * Threading: loop thread only. Events fire from inside loop callbacks,
- * never from inside the calls below, except rfc2217_srv_close (none after
- * it returns). */
+ * never from inside the calls below; none fires after rfc2217_srv_close.
+ * The owner must not call rfc2217_srv_close from inside an event (mark
+ * it and close after, as with port_destroy). */
 #ifndef MQTTTY_RFC2217_SRV_H
 #define MQTTTY_RFC2217_SRV_H
 

@@ -182,6 +182,9 @@ def test_modem_lines_are_notified(harness):
         wait_until(lambda: lines_seen(s, (True, True)), 3, what="cts and cd on at the client")
         harness.command("cts 0")
         wait_until(lambda: lines_seen(s, (False, True)), 3, what="cts off at the client")
+        # RI's rise has no delta bit of its own: still notified
+        harness.command("ri 1")
+        wait_until(lambda: s.ri, 3, what="ri on at the client")
     finally:
         s.close()
 

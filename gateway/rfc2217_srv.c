@@ -253,6 +253,8 @@ static void update_reading(struct rfc2217_srv *s)
 
 /* ---- accepting ---------------------------------------------------------- */
 
+static void tell_flow(struct rfc2217_srv *s);
+
 static void on_refused_closed(uv_handle_t *h)
 {
 	free(h);
@@ -315,6 +317,8 @@ static void on_connection(uv_stream_t *l, int status)
 	log_info("port %s: RFC 2217 client %s connected", s->name, s->peer);
 	telnet_start(&s->tn);
 	update_reading(s);
+	if (s->paused)
+		tell_flow(s);
 	s->ev->open(s->owner, true);
 	if (s->cl == CL_OPEN)
 		notify_modem(s, true);
@@ -373,12 +377,24 @@ void rfc2217_srv_state(struct rfc2217_srv *s, const struct port_state *st)
 		notify_modem(s, false);
 }
 
+/* Backpressure is TCP's (we stop reading); the client is also told, with
+ * FLOWCONTROL-SUSPEND/RESUME, as RFC 2217 has it. */
+static void tell_flow(struct rfc2217_srv *s)
+{
+	uint8_t m[TELNET_CPO_MAX];
+
+	send_proto(s, m, telnet_cpo_build(m, sizeof(m), true, s->paused ? CPO_FLOW_SUSPEND
+									  : CPO_FLOW_RESUME, NULL, 0));
+}
+
 void rfc2217_srv_pause(struct rfc2217_srv *s, bool paused)
 {
 	if (s->paused == paused)
 		return;
 	s->paused = paused;
 	update_reading(s);
+	if (s->cl == CL_OPEN)
+		tell_flow(s);
 }
 
 bool rfc2217_srv_connected(const struct rfc2217_srv *s)

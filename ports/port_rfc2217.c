@@ -397,6 +397,16 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	r->base.ev->drained(r->base.owner);
 }
 
+/* Backpressure is TCP's (we stop reading); the server is also told, with
+ * FLOWCONTROL-SUSPEND/RESUME, so it can hold the device's data itself. */
+static void tell_flow(struct rfc_port *r)
+{
+	uint8_t b[TELNET_CPO_MAX];
+
+	put(r, b, telnet_cpo_build(b, sizeof(b), false, r->paused ? CPO_FLOW_SUSPEND
+								    : CPO_FLOW_RESUME, NULL, 0));
+}
+
 static void update_reading(struct rfc_port *r)
 {
 	if (r->cs != C_UP)
@@ -430,6 +440,8 @@ static void on_connect(uv_connect_t *req, int status)
 	log_info("port %s: %s connected", r->base.cfg.name, r->base.cfg.device);
 	telnet_start(&r->tn);
 	update_reading(r);
+	if (r->paused)
+		tell_flow(r);
 	/* settings go once the server agrees to COM-PORT-OPTION, or anyway
 	 * after ANSWER_MS */
 	uv_timer_start(&r->answer, on_answer_timer, ANSWER_MS, 0);
@@ -519,8 +531,11 @@ static void rfc_pause(struct port *base, bool paused)
 {
 	struct rfc_port *r = (struct rfc_port *)base;
 
+	if (r->paused == paused)
+		return;
 	r->paused = paused;
 	update_reading(r);
+	tell_flow(r);
 }
 
 static int rfc_set(struct port *base, const struct line_set *s, char *err, size_t errlen)

@@ -237,3 +237,34 @@ def test_hostile_input_is_ignored(harness):
         assert read_exactly(s, 2) == b"ok"
     finally:
         s.close()
+
+
+def test_backpressure_is_told_and_kept(harness):
+    IAC, SB, SE = 255, 250, 240
+    suspend = bytes([IAC, SB, 44, 108, IAC, SE])
+    resume = bytes([IAC, SB, 44, 109, IAC, SE])
+    with socket.create_connection(("127.0.0.1", harness.port), timeout=3) as c:
+        got = bytearray()
+
+        def until(pred, what):
+            c.settimeout(0.2)
+
+            def more():
+                try:
+                    got.extend(c.recv(4096))
+                except socket.timeout:
+                    pass
+                return pred(bytes(got))
+            wait_until(more, 5, what=what)
+
+        harness.wait_line(lambda l: l == "open 1", 5, "the client connected")
+        harness.command("pause 1")
+        until(lambda b: suspend in b, "FLOWCONTROL-SUSPEND from the server")
+        start = len(harness.snapshot())
+        c.sendall(b"held back")
+        time.sleep(0.5)
+        assert harness.received(start) == b"", "the server read while paused"
+        harness.command("pause 0")
+        until(lambda b: resume in b, "FLOWCONTROL-RESUME from the server")
+        harness.wait_line(lambda l: l.startswith("data "), 5, "the held data", start=start)
+        wait_until(lambda: harness.received(start) == b"held back", 3, what="all of it")

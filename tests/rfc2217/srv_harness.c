@@ -7,7 +7,8 @@
  * takes every setting (a device that can do anything). Lines on stdout:
  *   listening | open 1 | open 0 | data HEX | set KEY=VALUE... | purge
  * Lines on stdin: "cts 1", "dsr 0", "dcd 1", "ri 1" (input lines the port
- * reports); EOF ends the harness. */
+ * reports), "pause 1"/"pause 0" (the port's backpressure); EOF ends the
+ * harness. */
 #include "rfc2217_srv.h"
 #include "port_config.h"
 #include "log.h"
@@ -76,6 +77,11 @@ static void command(struct harness *h, const char *l)
 
 	if (sscanf(l, "%7s %d", key, &v) != 2)
 		return;
+	if (!strcmp(key, "pause")) {
+		rfc2217_srv_pause(h->srv, v);
+		printf("ok pause\n");
+		return;
+	}
 	if (!strcmp(key, "cts")) line = &h->st.cts;
 	if (!strcmp(key, "dsr")) line = &h->st.dsr;
 	if (!strcmp(key, "dcd")) line = &h->st.dcd;

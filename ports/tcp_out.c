@@ -1,5 +1,8 @@
 /* tcp_out — see tcp_out.h. Two buffers swap: the queue collects while the
- * other one is in uv_write; when that write completes the queue goes. */
+ * other one is in uv_write; when that write completes the queue goes. A
+ * third one keeps the data that arrives while the peer has us suspended:
+ * protocol bytes (answers) still go meanwhile, the held data follows them
+ * on resume. */
 #include "tcp_out.h"
 
 #include <stdlib.h>
@@ -16,34 +19,35 @@ void tcp_out_init(struct tcp_out *o)
 void tcp_out_attach(struct tcp_out *o, uv_stream_t *s)
 {
 	o->stream = s;
-	o->len = 0;
+	o->len = o->hold_len = 0;
 	o->held = false;
 }
 
 void tcp_out_detach(struct tcp_out *o)
 {
 	o->stream = NULL;
-	o->len = 0;
+	o->len = o->hold_len = 0;
 }
 
 size_t tcp_out_pending(const struct tcp_out *o)
 {
-	return o->len + (o->busy ? o->fly_len : 0);
+	return o->len + o->hold_len + (o->busy ? o->fly_len : 0);
 }
 
-static int out_reserve(struct tcp_out *o, size_t more)
+/* Room for `more` bytes after *len in *buf. */
+static int grow(uint8_t **buf, size_t *cap, size_t len, size_t more)
 {
-	size_t cap = o->cap ? o->cap : 4096;
-	uint8_t *q;
+	size_t c = *cap ? *cap : 4096;
+	uint8_t *b;
 
-	if (o->len + more <= o->cap)
+	if (len + more <= *cap)
 		return 0;
-	while (cap < o->len + more)
-		cap *= 2;
-	if (!(q = realloc(o->q, cap)))
+	while (c < len + more)
+		c *= 2;
+	if (!(b = realloc(*buf, c)))
 		return -1;
-	o->q = q;
-	o->cap = cap;
+	*buf = b;
+	*cap = c;
 	return 0;
 }
 
@@ -64,7 +68,7 @@ static void out_kick(struct tcp_out *o)
 	size_t c;
 	uv_buf_t buf;
 
-	if (!o->stream || o->busy || o->held || !o->len)
+	if (!o->stream || o->busy || !o->len)
 		return;
 	/* swap: the queue goes out, the old flight buffer collects */
 	b = o->fly, c = o->fly_cap;
@@ -81,7 +85,7 @@ int tcp_out_put(struct tcp_out *o, const uint8_t *p, size_t n, size_t limit)
 {
 	if (!o->stream)
 		return 0;
-	if (tcp_out_pending(o) + n > limit + TCP_OUT_SLACK || out_reserve(o, n) < 0)
+	if (tcp_out_pending(o) + n > limit + TCP_OUT_SLACK || grow(&o->q, &o->cap, o->len, n) < 0)
 		return -1;
 	memcpy(o->q + o->len, p, n);
 	o->len += n;
@@ -92,15 +96,17 @@ int tcp_out_put(struct tcp_out *o, const uint8_t *p, size_t n, size_t limit)
 size_t tcp_out_data(struct tcp_out *o, const struct telnet *t, const uint8_t *p, size_t n,
 		    size_t limit)
 {
-	size_t pend = tcp_out_pending(o), room, used = 0;
+	size_t pend = tcp_out_pending(o), room, want, used = 0;
+	uint8_t **buf = o->held ? &o->hold : &o->q;
+	size_t *len = o->held ? &o->hold_len : &o->len, *cap = o->held ? &o->hold_cap : &o->cap;
 
 	if (!o->stream || pend >= limit)
 		return 0;
 	room = limit - pend;
-	if (room < 2 || out_reserve(o, room < 2 * n ? room : 2 * n) < 0)
+	want = room < 2 * n ? room : 2 * n;
+	if (room < 2 || grow(buf, cap, *len, want) < 0)
 		return 0;
-	o->len += telnet_escape(t, p, n, o->q + o->len, o->cap - o->len < room ? o->cap - o->len
-									: room, &used);
+	*len += telnet_escape(t, p, n, *buf + *len, want, &used);
 	out_kick(o);
 	return used;
 }
@@ -108,6 +114,13 @@ size_t tcp_out_data(struct tcp_out *o, const struct telnet *t, const uint8_t *p,
 void tcp_out_hold(struct tcp_out *o, bool held)
 {
 	o->held = held;
+	if (held || !o->hold_len)
+		return;
+	if (grow(&o->q, &o->cap, o->len, o->hold_len) == 0) {
+		memcpy(o->q + o->len, o->hold, o->hold_len);
+		o->len += o->hold_len;
+	}
+	o->hold_len = 0;        /* (out of memory: lost, as a full bound would) */
 	out_kick(o);
 }
 
@@ -115,6 +128,7 @@ void tcp_out_free(struct tcp_out *o)
 {
 	free(o->q);
 	free(o->fly);
-	o->q = o->fly = NULL;
-	o->len = o->cap = o->fly_len = o->fly_cap = 0;
+	free(o->hold);
+	o->q = o->fly = o->hold = NULL;
+	o->len = o->cap = o->fly_len = o->fly_cap = o->hold_len = o->hold_cap = 0;
 }

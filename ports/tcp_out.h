@@ -1,7 +1,8 @@
 /* tcp_out — the bytes on their way into one TCP stream speaking Telnet:
  * protocol bytes and escaped data in one ordered queue, one uv_write in
  * flight at a time, data bounded (what does not fit is the caller's to
- * count as dropped), and a hold for RFC 2217 FLOWCONTROL-SUSPEND.
+ * count as dropped), and a hold on data for RFC 2217's
+ * FLOWCONTROL-SUSPEND.
  * Used by the RFC 2217 server and client. Loop thread only. */
 #ifndef MQTTTY_TCP_OUT_H
 #define MQTTTY_TCP_OUT_H
@@ -20,8 +21,8 @@
 struct tcp_out {
 	uv_stream_t *stream;       /* borrowed; NULL = not connected */
 	uv_write_t req;
-	uint8_t *q, *fly;          /* owned: queued / handed to uv_write */
-	size_t len, cap, fly_len, fly_cap;
+	uint8_t *q, *fly, *hold;   /* owned: queued / handed to uv_write / held data */
+	size_t len, cap, fly_len, fly_cap, hold_len, hold_cap;
 	bool busy, held;
 };
 
@@ -37,7 +38,8 @@ int tcp_out_put(struct tcp_out *o, const uint8_t *p, size_t n, size_t limit);
 /* Data, escaped by t, while under limit. Returns the bytes taken. */
 size_t tcp_out_data(struct tcp_out *o, const struct telnet *t, const uint8_t *p, size_t n,
 		    size_t limit);
-/* Hold / release what is queued (the peer asked to suspend). */
+/* Hold / release data (the peer asked to suspend / resume): data given
+ * while held waits (within the same bound); protocol bytes still go. */
 void tcp_out_hold(struct tcp_out *o, bool held);
 /* Bytes queued and in flight. */
 size_t tcp_out_pending(const struct tcp_out *o);

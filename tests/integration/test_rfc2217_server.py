@@ -268,3 +268,35 @@ def test_backpressure_is_told_and_kept(harness):
         until(lambda b: resume in b, "FLOWCONTROL-RESUME from the server")
         harness.wait_line(lambda l: l.startswith("data "), 5, "the held data", start=start)
         wait_until(lambda: harness.received(start) == b"held back", 3, what="all of it")
+
+
+def test_client_suspend_holds_data_not_answers(harness):
+    IAC, SB, SE = 255, 250, 240
+    with socket.create_connection(("127.0.0.1", harness.port), timeout=3) as c:
+        got = bytearray()
+
+        def until(pred, what):
+            c.settimeout(0.2)
+
+            def more():
+                try:
+                    got.extend(c.recv(4096))
+                except socket.timeout:
+                    pass
+                return pred(bytes(got))
+            wait_until(more, 5, what=what)
+
+        c.sendall(bytes([IAC, SB, 44, 8, IAC, SE]) + b"echo me")   # SUSPEND, then data
+        harness.wait_line(lambda l: l.startswith("data "), 5, "the data at the port")
+        c.sendall(bytes([IAC, SB, 44, 1, 0, 0, 0x4b, 0, IAC, SE]))  # SET-BAUDRATE 19200
+        until(lambda b: bytes([IAC, SB, 44, 101, 0, 0, 0x4b, 0, IAC, SE]) in b,
+              "the SET-BAUDRATE answer while suspended")
+        time.sleep(0.3)
+        c.settimeout(0.2)
+        try:
+            got.extend(c.recv(4096))
+        except socket.timeout:
+            pass
+        assert b"echo me" not in got, "data was sent while the client had us suspended"
+        c.sendall(bytes([IAC, SB, 44, 9, IAC, SE]))                 # RESUME
+        until(lambda b: b"echo me" in b, "the held data after RESUME")

@@ -37,8 +37,11 @@ struct rfc_port {
 	uv_timer_t retry, answer, brk;
 	int handles;                /* uv handles and requests not yet done */
 	enum conn cs;
-	bool paused, destroyed, warned, configured, timeout_logged, tcp_closing;
+	bool paused, destroyed, configured, timeout_logged, tcp_closing;
+	bool warned;                /* "cannot connect" logged for this outage */
+	bool flapping;              /* the server keeps closing at once: quiet */
 	unsigned retry_ms, pending;
+	uint64_t up_since;          /* loop time of the last connect */
 	char host[RFC2217_HOST_MAX + 1], service[6];
 	struct telnet tn;
 	struct tcp_out out;
@@ -150,10 +153,16 @@ static void rfc_failed(struct rfc_port *r, const char *what, const char *why)
 	close_tcp(r);
 	r->cs = C_IDLE;
 	if (was_up) {
-		log_warn("port %s: %s closed: %s; reconnecting", r->base.cfg.name,
-			 r->base.cfg.device, why);
-		r->retry_ms = RETRY_MIN_MS;
-		r->warned = false;
+		/* a server that closes at once (busy, refusing) is retried with
+		 * growing backoff and logged once, not 4 times a second */
+		bool brief = uv_now(r->base.env->loop) - r->up_since < RETRY_MAX_MS;
+
+		if (!brief || !r->flapping)
+			log_warn("port %s: %s closed: %s; reconnecting", r->base.cfg.name,
+				 r->base.cfg.device, why);
+		if (!brief)
+			r->retry_ms = RETRY_MIN_MS;
+		r->flapping = brief;
 		port_state_init(st);          /* counters survive the outage */
 		st->tx_bytes = tx;
 		st->rx_bytes = rx;
@@ -432,12 +441,13 @@ static void on_connect(uv_connect_t *req, int status)
 	r->cs = C_UP;
 	r->warned = r->configured = r->timeout_logged = false;
 	r->pending = 0;
-	r->retry_ms = RETRY_MIN_MS;
+	r->up_since = uv_now(r->base.env->loop);
 	uv_tcp_nodelay(&r->tcp, 1);
 	telnet_init(&r->tn, false, &tn_cb, r);
 	tcp_out_attach(&r->out, (uv_stream_t *)&r->tcp);
 	r->base.state.open = true;
-	log_info("port %s: %s connected", r->base.cfg.name, r->base.cfg.device);
+	if (!r->flapping)
+		log_info("port %s: %s connected", r->base.cfg.name, r->base.cfg.device);
 	telnet_start(&r->tn);
 	update_reading(r);
 	if (r->paused)

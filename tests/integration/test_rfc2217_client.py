@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import termios
+import time
 
 import pytest
 
@@ -291,5 +292,40 @@ def test_modem_lines_and_answers_from_the_server(tmp_path, gateway, broker, mqtt
         assert h.received() == data
         assert "did not answer" not in gw.log_text()
     finally:
+        rc, problems, err = h.finish()
+    assert not problems and rc == 0, err.decode(errors="replace")[-2000:]
+
+
+def test_a_busy_server_is_retried_quietly(tmp_path, gateway, broker, mqtt):
+    """mqttty's server takes one client: while pyserial holds it, the port
+    is refused at once on each try; it backs off, logs that once, and gets
+    in when pyserial lets go."""
+    import serial
+    from test_rfc2217_server import Harness
+    h = Harness(tmp_path)
+    h.start()
+    s = None
+    try:
+        s = serial.serial_for_url(h.url(), timeout=1)
+        gw, api = start_api_gateway(gateway, broker=broker, ports=())
+        mon = mqtt(["mqttty/%s/#" % gw.id])
+        r = api.post("/api/v1/ports", {"name": "r1", "kind": "rfc2217", "device": h.url()})
+        assert r.status == 201, r
+        time.sleep(4)
+        log = gw.log_text()
+        assert 1 <= log.count("r1: %s closed" % h.url()) <= 2, log
+        assert log.count("r1: %s connected" % h.url()) <= 2, log
+        mark = mon.count()
+        s.close()
+        s = None
+        mon.wait_json(topic(gw.id, "r1", "state"), lambda st: st["open"] is True, start=mark,
+                      timeout=10, what="r1 in once pyserial left")
+        wait_until(lambda: h.snapshot().count("open 1") == 2, 5, what="the port connected")
+        mark = mon.count()
+        mon.publish(topic(gw.id, "r1", "rx"), b"hi")
+        assert mon.wait_bytes(topic(gw.id, "r1", "tx"), 2, start=mark) == b"hi"
+    finally:
+        if s is not None:
+            s.close()
         rc, problems, err = h.finish()
     assert not problems and rc == 0, err.decode(errors="replace")[-2000:]

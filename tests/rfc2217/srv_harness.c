@@ -5,7 +5,7 @@
  * Usage: rfc2217_srv_harness ADDR:PORT
  * The pretend port echoes every byte the client writes back to it, and
  * takes every setting (a device that can do anything). Lines on stdout:
- *   listening | open 1 | open 0 | data HEX | set KEY=VALUE... | purge
+ *   listening | open 1 | open 0 | data HEX | dropped N | set KEY=VALUE... | purge
  * Lines on stdin: "cts 1", "dsr 0", "dcd 1", "ri 1" (input lines the port
  * reports), "pause 1"/"pause 0" (the port's backpressure); EOF ends the
  * harness. */
@@ -35,8 +35,9 @@ static void on_data(void *owner, const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		printf("%02x", p[i]);
 	printf("\n");
-	if (rfc2217_srv_write(h->srv, p, n) != n)
-		printf("dropped\n");
+	size_t took = rfc2217_srv_write(h->srv, p, n);
+	if (took != n)
+		printf("dropped %zu\n", n - took);
 }
 
 static void on_open(void *owner, bool open)

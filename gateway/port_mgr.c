@@ -4,6 +4,7 @@
 #include "gateway.h"
 #include "mqtt_bridge.h"
 #include "termios_map.h"
+#include "port_rfc2217.h"
 #include "log.h"
 
 #include <stdarg.h>
@@ -557,6 +558,9 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 		break;
 	case PORT_KIND_CUSE:
 		gp->be = port_cuse_new(&gp->cfg, &gw->env, &gw_port_events, gp);
+		break;
+	case PORT_KIND_RFC2217:
+		gp->be = port_rfc2217_new(&gp->cfg, &gw->env, &gw_port_events, gp);
 		break;
 	default:
 		snprintf(err, errlen, "port %s: kind \"%s\" is not supported by this build",

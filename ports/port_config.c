@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[] = { "pty", "device", "cuse" };
+static const char *const kind_names[] = { "pty", "device", "cuse", "rfc2217" };
 static const char *const parity_names[] = { "none", "even", "odd", "mark", "space" };
 static const char *const flow_names[] = { "none", "rtscts", "xonxoff" };
 static const char *const frame_names[] = { "raw", "delim", "idle" };
@@ -231,7 +231,7 @@ int frame_cfg_from_json(struct frame_cfg *out, json_t *v, char *err, size_t errl
 #define SZ(m) sizeof(((struct port_config *)0)->m)
 #define K(k) (1u << (k))
 #define K_ALL 0u
-#define K_DEV K(PORT_KIND_DEVICE)
+#define K_DEV (K(PORT_KIND_DEVICE) | K(PORT_KIND_RFC2217))
 
 _Static_assert(sizeof(enum port_kind) == sizeof(int) && sizeof(enum port_parity) == sizeof(int) &&
 	       sizeof(enum port_flow) == sizeof(int) && sizeof(uint32_t) == sizeof(int),
@@ -244,7 +244,7 @@ static const struct port_field fields[] = {
 	{ "name", PF_NAME, OFF(name), SZ(name), 0, 0, NULL, 0, PFX_FIXED, K_ALL, false,
 	  "port name: LINK_DIR/NAME and the topic level" },
 	{ "kind", PF_ENUM, OFF(kind), 0, 0, 0, kind_names, NELEM(kind_names), PFX_FIXED, K_ALL,
-	  false, "pty, device or cuse" },
+	  false, "pty, device, cuse or rfc2217" },
 	{ "device", PF_PATH, OFF(device), SZ(device), 0, 0, NULL, 0, PFX_REOPEN, K_DEV, true,
 	  "device ports: the path to open" },
 	{ "baud", PF_INT, OFF(baud), 0, 1, 20000000, NULL, 0, PFX_LINE, K_DEV, false,
@@ -420,9 +420,10 @@ int port_field_set(struct port_config *c, const struct port_field *f, json_t *v,
 			return -1;
 		if (f->type == PF_NAME && port_name_check(s, err, errlen) < 0)
 			return -1;
-		if (f->type == PF_PATH && (s[0] != '/' || json_string_length(v) >= f->size)) {
-			snprintf(err, errlen, "%s must be an absolute path of at most %zu bytes",
-				 f->name, f->size - 1);
+		if (f->type == PF_PATH && ((s[0] != '/' && strncmp(s, "rfc2217://", 10) != 0) ||
+					   json_string_length(v) >= f->size)) {
+			snprintf(err, errlen, "%s must be an absolute path (or, for an rfc2217 port, "
+				 "rfc2217://HOST:PORT) of at most %zu bytes", f->name, f->size - 1);
 			return -1;
 		}
 		if (f->type == PF_PEER && peer_check(s, err, errlen) < 0)
@@ -517,7 +518,8 @@ unsigned port_config_diff(const struct port_config *a, const struct port_config 
 
 		if (!json_equal(x, y)) {
 			/* line settings are applied when a device is opened */
-			if ((fx & PFX_LINE) && a->kind == PORT_KIND_DEVICE)
+			if ((fx & PFX_LINE) && (a->kind == PORT_KIND_DEVICE ||
+						a->kind == PORT_KIND_RFC2217))
 				fx |= PFX_REOPEN;
 			d |= fx | PFX_CHANGED;
 		}
@@ -568,16 +570,25 @@ static int cross_check(const struct port_config *c, const char *self_id,
 		snprintf(err, errlen, "name is required");
 		return -1;
 	}
-	if (c->kind == PORT_KIND_DEVICE && c->device[0] == '\0') {
-		snprintf(err, errlen, "device is required for a port of kind \"device\"");
+	bool dev = c->kind == PORT_KIND_DEVICE || c->kind == PORT_KIND_RFC2217;
+
+	if (dev && c->device[0] == '\0') {
+		snprintf(err, errlen, "device is required for a port of kind \"%s\"",
+			 port_kind_name(c->kind));
 		return -1;
 	}
-	if (c->kind != PORT_KIND_DEVICE && c->device[0]) {
-		snprintf(err, errlen, "device applies only to ports of kind \"device\"");
+	if (!dev && c->device[0]) {
+		snprintf(err, errlen, "device applies only to ports of kind \"device\" or \"rfc2217\"");
 		return -1;
 	}
-	if (c->follow && (c->kind != PORT_KIND_DEVICE || c->peer[0] == '\0')) {
-		snprintf(err, errlen, "follow needs a port of kind \"device\" with a peer");
+	if (dev && (c->kind == PORT_KIND_RFC2217) != (strncmp(c->device, "rfc2217://", 10) == 0)) {
+		snprintf(err, errlen, c->kind == PORT_KIND_RFC2217
+			 ? "an rfc2217 port's device must be \"rfc2217://HOST:PORT\""
+			 : "a device port's device must be an absolute path");
+		return -1;
+	}
+	if (c->follow && (!dev || c->peer[0] == '\0')) {
+		snprintf(err, errlen, "follow needs a port of kind \"device\" or \"rfc2217\" with a peer");
 		return -1;
 	}
 	if (c->peer[0] && self_id) {

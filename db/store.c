@@ -42,6 +42,7 @@ static const char *const migrations[] = {
 	      "CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
 	      "PRAGMA application_id = " STR(STORE_APP_ID) ";",
 	[2] = "CREATE TABLE tokens (hash TEXT PRIMARY KEY NOT NULL, created INTEGER NOT NULL);",
+	[3] = "ALTER TABLE ports ADD COLUMN rfc2217 TEXT;",
 };
 _Static_assert(NELEM(migrations) == STORE_SCHEMA_VERSION + 1,
 	       "one migration step per schema version");

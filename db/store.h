@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include "port_config.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum {
 	STORE_OK = 0,

@@ -52,6 +52,7 @@ struct gw_port {
 	bool closing;
 	bool state_retry;              /* a state publish failed: the timer retries */
 	uint64_t tx_msgs, rx_msgs;     /* tx messages queued / rx messages delivered (metrics) */
+	struct port_serve *serve;      /* owned: the RFC 2217 listener, or NULL */
 	char problem[160];             /* why the port is not working ("" = none):
 					* a refused subscription, ...; shown by the API */
 };
@@ -154,6 +155,16 @@ void gw_port_publish_state(struct gw_port *gp);
 void gw_port_on_connected(struct gw_port *gp, bool resumed);
 void gw_port_on_lost(struct gw_port *gp);
 void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
+/* The state as published: the backend's, with an RFC 2217 client's
+ * settings laid over it. */
+void gw_port_state(const struct gw_port *gp, struct port_state *out);
+/* The local side (the backend, or an RFC 2217 client standing in for the
+ * application) sent bytes / ended a burst / discarded its output / has an
+ * event for BASE/event (e borrowed). */
+void gw_port_local_data(struct gw_port *gp, const uint8_t *p, size_t n);
+void gw_port_local_drained(struct gw_port *gp);
+void gw_port_local_flush_tx(struct gw_port *gp);
+void gw_port_local_event(struct gw_port *gp, json_t *e);
 /* Deliver to the local side; src ("mqtt", "peer", "api") for observers. */
 void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src);
 void gw_port_flush(struct gw_port *gp);

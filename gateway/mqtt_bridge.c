@@ -330,14 +330,20 @@ static void wipe_done(struct mqtt_bridge *b)
 
 	b->wiping = false;
 	b->wiped = true;
+	log_debug("mqtt: old session wiped, reconnecting with a persistent one");
 	o.timeout = 0;
 	o.onSuccess = on_paho_wipe_disc;
 	o.onFailure = on_paho_wipe_disc_fail;
 	o.context = b;
+	b->connecting = false;
 	if (MQTTAsync_disconnect(b->client, &o) != MQTTASYNC_SUCCESS) {
-		b->connecting = false;
 		schedule_retry(b);
+		return;
 	}
+	/* queued right behind the disconnect, so Paho's command thread runs
+	 * both in one go (a connect issued from the disconnect's callback
+	 * waits for its next 1 s cycle) */
+	do_connect(b);
 }
 
 static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
@@ -346,9 +352,7 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 
 	switch (e->type) {
 	case HQ_WIPED:
-		b->connecting = false;
-		if (!b->stopping)
-			do_connect(b);
+		log_debug("mqtt: wipe disconnect done");
 		break;
 	case HQ_CONNECTED:
 		subs_clear(b);      /* answers of a past connection never come */

@@ -5,6 +5,7 @@
 #include "mqtt_bridge.h"
 #include "termios_map.h"
 #include "port_rfc2217.h"
+#include "port_serve.h"
 #include "log.h"
 
 #include <stdarg.h>
@@ -68,6 +69,7 @@ static void txq_update_pause(struct gw_port *gp)
 	if (want != gp->paused && gp->be) {
 		gp->paused = want;
 		port_pause(gp->be, want);
+		port_serve_pause(gp, want);
 	}
 }
 
@@ -200,6 +202,15 @@ void gw_port_on_lost(struct gw_port *gp)
 
 /* ---- state -------------------------------------------------------------- */
 
+void gw_port_state(const struct gw_port *gp, struct port_state *out)
+{
+	if (gp->be)
+		*out = gp->be->state;
+	else
+		port_state_init(out);   /* disabled or failed: closed, nothing known */
+	port_serve_overlay(gp, out);
+}
+
 void gw_port_publish_state(struct gw_port *gp)
 {
 	bool up = mqtt_bridge_connected(gp->gw->mqtt);
@@ -207,11 +218,7 @@ void gw_port_publish_state(struct gw_port *gp)
 	json_t *j;
 	char *s = NULL;
 
-	if (gp->be) {
-		st = gp->be->state;
-	} else {
-		port_state_init(&st);   /* disabled or failed: closed, nothing known */
-	}
+	gw_port_state(gp, &st);
 	j = port_state_to_json(&st);
 	if (j)
 		gw_events_state(&gp->gw->events, gp, j);
@@ -300,6 +307,7 @@ static void ev_state(void *owner)
 {
 	struct gw_port *gp = owner;
 	const struct port_state *s = &gp->be->state;
+	struct port_state eff;
 
 	framer_set_line(&gp->framer, s->line.baud, termios_map_char_bits(&s->line));
 	if (s->open != gp->be_open) {
@@ -314,7 +322,9 @@ static void ev_state(void *owner)
 		arm_frame_timer(gp);
 		txq_pump(gp);
 	}
-	if (!gp->have_published || port_state_lines_differ(s, &gp->published))
+	gw_port_state(gp, &eff);
+	port_serve_state(gp, &eff);
+	if (!gp->have_published || port_state_lines_differ(&eff, &gp->published))
 		gw_port_publish_state(gp);
 }
 
@@ -348,6 +358,27 @@ static void ev_event(void *owner, json_t *e)
 	free(s);
 }
 
+void gw_port_local_data(struct gw_port *gp, const uint8_t *p, size_t n)
+{
+	ev_data(gp, p, n);
+}
+
+void gw_port_local_drained(struct gw_port *gp)
+{
+	ev_drained(gp);
+}
+
+void gw_port_local_flush_tx(struct gw_port *gp)
+{
+	if (gp->be)
+		ev_flush_tx(gp);
+}
+
+void gw_port_local_event(struct gw_port *gp, json_t *e)
+{
+	ev_event(gp, e);
+}
+
 static const struct port_events gw_port_events = {
 	.data = ev_data,
 	.drained = ev_drained,
@@ -363,7 +394,14 @@ void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src)
 	if (gw_events_wants_traffic(&gp->gw->events))
 		gw_events_traffic(&gp->gw->events, gp, "rx", src, p, n);
 	gp->rx_msgs++;
-	port_write(gp->be, p, n);
+	if (port_serve_has_client(gp)) {
+		/* the RFC 2217 client is the application: rx is its */
+		size_t took = port_serve_write(gp, p, n);
+		gp->be->state.rx_bytes += took;
+		gp->be->state.dropped += n - took;
+	} else {
+		port_write(gp->be, p, n);
+	}
 	gw_state_timer_kick(gp->gw);
 }
 
@@ -573,7 +611,8 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	}
 	gp->follow_valid = false;
 	gp->be_open = false;
-	if ((rc = port_start(gp->be, err, errlen)) < 0)
+	if ((rc = port_start(gp->be, err, errlen)) < 0 ||
+	    (rc = port_serve_start(gp, err, errlen)) < 0)
 		goto fail;
 	gw_port_set_problem(gp, NULL);
 	if (mqtt_bridge_connected(gw->mqtt))
@@ -592,6 +631,7 @@ static void backend_stop(struct gw_port *gp)
 {
 	if (!gp->be)
 		return;
+	port_serve_stop(gp);
 	framer_flush(&gp->framer);
 	framer_free(&gp->framer);
 	uv_timer_stop(&gp->frame_timer);
@@ -681,6 +721,14 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	gp->be->cfg = *cfg;
 	if (diff & PFX_FRAME)
 		reframe(gp, &cfg->frame);
+	if (diff & PFX_SERVE) {
+		port_serve_stop(gp);
+		if ((rc = port_serve_start(gp, err, errlen)) < 0)
+			gw_port_set_problem(gp, "%s", err);
+		else
+			gw_port_set_problem(gp, NULL);
+		gw_port_publish_state(gp);
+	}
 	if ((diff & (PFX_PEER | PFX_QOS)) && mqtt_bridge_connected(gw->mqtt)) {
 		gw_port_set_problem(gp, NULL);
 		/* a SUBSCRIBE of a topic already held replaces its QoS: only a
@@ -777,15 +825,12 @@ json_t *gw_port_to_json(const struct gw_port *gp, bool with_state)
 	json_t *o = port_config_to_json(&gp->cfg);
 	const char *path = gp->be ? port_path(gp->be) : NULL;
 
-	if (gp->cfg.kind == PORT_KIND_DEVICE)
+	if (gp->cfg.kind == PORT_KIND_DEVICE || gp->cfg.kind == PORT_KIND_RFC2217)
 		path = NULL;
 	json_object_set_new(o, "path", path ? json_string(path) : json_null());
 	if (with_state) {
 		struct port_state st;
-		if (gp->be)
-			st = gp->be->state;
-		else
-			port_state_init(&st);
+		gw_port_state(gp, &st);
 		json_object_set_new(o, "state", port_state_to_json(&st));
 	}
 	return o;

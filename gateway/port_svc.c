@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct gw_port *find(struct gateway *gw, const char *name, char *err, size_t errlen)
@@ -53,6 +54,31 @@ static int apply_new(struct gateway *gw, const struct port_config *c, struct gw_
 	return GW_OK;
 }
 
+/* RFC 2217 has no authentication: a listener on a non-loopback address
+ * follows the --http rule and needs the gateway's password. */
+static int serve_allowed(struct gateway *gw, const struct port_config *c, char *err,
+			 size_t errlen)
+{
+	char *hash = NULL, why[128];
+	bool loopback = false, pw;
+
+	if (!c->rfc2217[0])
+		return GW_OK;
+	if (port_addr_check(c->rfc2217, &loopback, err, errlen) < 0)
+		return GW_EINVAL;
+	if (loopback)
+		return GW_OK;
+	pw = store_setting_get(gw->store, "password_hash", &hash, why, sizeof(why)) == 0;
+	free(hash);
+	if (pw)
+		return GW_OK;
+	snprintf(err, errlen, "rfc2217 on %s is not a loopback address and no password is set: "
+		 "RFC 2217 itself has no authentication; set one with `mqttty passwd` (and use "
+		 "it on trusted networks or through a tunnel), or listen on 127.0.0.1",
+		 c->rfc2217);
+	return GW_EINVAL;
+}
+
 static int store_err(int rc)
 {
 	switch (rc) {
@@ -77,6 +103,8 @@ int port_svc_create(struct gateway *gw, json_t *body, struct gw_port **out,
 	}
 	if (port_config_apply_json(&c, body, true, gw->opt->id, err, errlen) < 0)
 		return GW_EINVAL;
+	if ((rc = serve_allowed(gw, &c, err, errlen)) < 0)
+		return rc;
 	if (gw_port_find(gw, c.name)) {
 		snprintf(err, errlen, "a port named %s already exists", c.name);
 		return GW_EEXIST;
@@ -106,6 +134,8 @@ int port_svc_patch(struct gateway *gw, const char *name, json_t *patch,
 	c = gp->cfg;
 	if (port_config_apply_json(&c, patch, false, gw->opt->id, err, errlen) < 0)
 		return GW_EINVAL;
+	if ((rc = serve_allowed(gw, &c, err, errlen)) < 0)
+		return rc;
 	if (out)
 		*out = gp;
 	if (!(diff = port_config_diff(&gp->cfg, &c)))
@@ -180,11 +210,17 @@ int port_svc_set(struct gw_port *gp, const uint8_t *p, size_t n, char *err, size
 
 /* ---- start-up ------------------------------------------------------------ */
 
-static void load_one(const struct port_config *c, void *arg)
+static void load_one(const struct port_config *stored, void *arg)
 {
 	struct gateway *gw = arg;
+	struct port_config cc = *stored, *c = &cc;
 	char err[512];
 
+	if (serve_allowed(gw, c, err, sizeof(err)) < 0) {
+		/* the password was removed since: the port, not its listener */
+		log_error("port %s: %s", c->name, err);
+		c->rfc2217[0] = '\0';
+	}
 	/* stored: a backend that fails (device unplugged, link taken) keeps
 	 * its config and shows open:false */
 	if (gw_port_add(gw, c, err, sizeof(err)) < 0)

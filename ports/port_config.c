@@ -1,7 +1,9 @@
 /* port_config — validation and JSON mapping of port settings. */
 #include "port_config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -271,6 +273,8 @@ static const struct port_field fields[] = {
 	  "MQTT QoS of tx and rx" },
 	{ "enabled", PF_BOOL, OFF(enabled), 0, 0, 0, NULL, 0, PFX_REOPEN, K_ALL, false,
 	  "a disabled port keeps its config but has no link" },
+	{ "rfc2217", PF_ADDR, OFF(rfc2217), SZ(rfc2217), 0, 0, NULL, 0, PFX_SERVE, K_ALL, true,
+	  "ADDR:PORT where the port is served to one RFC 2217 (network serial) client" },
 };
 
 size_t port_field_count(void)
@@ -299,7 +303,7 @@ json_t *port_field_get(const struct port_config *c, const struct port_field *f)
 	const char *s;
 
 	switch (f->type) {
-	case PF_NAME: case PF_PATH: case PF_PEER:
+	case PF_NAME: case PF_PATH: case PF_PEER: case PF_ADDR:
 		s = FIELD_CPTR(c, f, char);
 		return s[0] || !f->nullable ? json_string(s) : json_null();
 	case PF_INT:
@@ -383,6 +387,34 @@ static int peer_check(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+int port_addr_check(const char *s, bool *loopback, char *err, size_t errlen)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[16];
+	size_t hl = colon ? (size_t)(colon - s) : 0;
+	char *end;
+	long port = colon ? strtol(colon + 1, &end, 10) : 0;
+	bool v6 = hl >= 2 && s[0] == '[' && s[hl - 1] == ']';
+
+	if (!colon || !colon[1] || *end || port < 1 || port > 65535 || hl == 0 ||
+	    hl - (v6 ? 2 : 0) >= sizeof(host)) {
+		snprintf(err, errlen, "rfc2217 must be \"ADDR:PORT\" (e.g. \"127.0.0.1:4001\")");
+		return -1;
+	}
+	memcpy(host, s + v6, hl - 2 * v6);
+	host[hl - 2 * v6] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1) {
+		snprintf(err, errlen, "rfc2217: \"%.40s\" is not a numeric %s address", host,
+			 v6 ? "IPv6" : "IPv4");
+		return -1;
+	}
+	if (loopback)
+		*loopback = v6 ? memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0
+			       : bin[0] == 127;
+	return 0;
+}
+
 /* Restore one field to its default (a merge-patch `null`). */
 static void field_reset(struct port_config *c, const struct port_field *f)
 {
@@ -415,8 +447,10 @@ int port_field_set(struct port_config *c, const struct port_field *f, json_t *v,
 		return 0;
 	}
 	switch (f->type) {
-	case PF_NAME: case PF_PATH: case PF_PEER:
+	case PF_NAME: case PF_PATH: case PF_PEER: case PF_ADDR:
 		if (!(s = want_text(v, f->name, err, errlen)))
+			return -1;
+		if (f->type == PF_ADDR && port_addr_check(s, NULL, err, errlen) < 0)
 			return -1;
 		if (f->type == PF_NAME && port_name_check(s, err, errlen) < 0)
 			return -1;
@@ -456,7 +490,7 @@ int port_field_set(struct port_config *c, const struct port_field *f, json_t *v,
 static const char *const type_names[] = {
 	[PF_NAME] = "string", [PF_PATH] = "string", [PF_PEER] = "string",
 	[PF_INT] = "integer", [PF_BOOL] = "boolean", [PF_ENUM] = "enum",
-	[PF_FRAME] = "object",
+	[PF_FRAME] = "object", [PF_ADDR] = "string",
 };
 
 static json_t *names_json(const char *const *names, size_t n)
@@ -491,6 +525,8 @@ json_t *port_config_schema_json(void)
 					    names_json(f->names, f->nnames));
 		} else if (f->type == PF_NAME) {
 			json_object_set_new(r, "pattern", json_string("^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,31}$"));
+		} else if (f->type == PF_ADDR) {
+			json_object_set_new(r, "pattern", json_string("^(IPV4|\\[IPV6\\]):PORT$"));
 		} else if (f->type == PF_PEER) {
 			json_object_set_new(r, "pattern", json_string("^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,31}$"));
 		}

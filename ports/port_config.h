@@ -15,6 +15,7 @@
 #define PORT_NAME_MAX 32
 #define PORT_DEVICE_MAX 255
 #define PORT_PEER_MAX (64 + 1 + PORT_NAME_MAX)
+#define PORT_ADDR_MAX 63                    /* "ADDR:PORT", "[v6]:PORT" */
 #define FRAME_DELIM_MAX 8
 #define FRAME_MAX_LIMIT 65536
 
@@ -47,6 +48,7 @@ struct port_config {
 	struct frame_cfg frame;
 	int qos;                            /* 0 or 1 */
 	bool enabled;
+	char rfc2217[PORT_ADDR_MAX + 1];    /* "" = null; RFC 2217 listener */
 };
 
 /* Fill with the contract's defaults (name left empty). */
@@ -87,7 +89,7 @@ bool port_config_equal(const struct port_config *a, const struct port_config *b)
 
 /* ---- the field table ---- */
 
-enum port_field_type { PF_NAME, PF_PATH, PF_PEER, PF_INT, PF_BOOL, PF_ENUM, PF_FRAME };
+enum port_field_type { PF_NAME, PF_PATH, PF_PEER, PF_INT, PF_BOOL, PF_ENUM, PF_FRAME, PF_ADDR };
 
 /* What a change of a field needs (port_config_diff ORs them). */
 enum {
@@ -98,6 +100,7 @@ enum {
 	PFX_PEER    = 1u << 4,  /* peer topics resubscribed, follow restarted */
 	PFX_QOS     = 1u << 5,  /* rx and peer tx resubscribed at the new QoS */
 	PFX_FRAME   = 1u << 6,  /* a new framer (pending bytes go out first) */
+	PFX_SERVE   = 1u << 7,  /* the RFC 2217 listener moves (the port stays) */
 };
 
 struct port_field {
@@ -126,5 +129,8 @@ json_t *port_config_schema_json(void);
 /* What going from a to b needs: PFX_* bits (0 = nothing changed). A line
  * setting of a device port comes with PFX_REOPEN. */
 unsigned port_config_diff(const struct port_config *a, const struct port_config *b);
+/* "ADDR:PORT" with a numeric IPv4 address or "[IPv6]:PORT", port 1..65535:
+ * 0, or -1 + err. *loopback (may be NULL) says whether it is 127/8 or ::1. */
+int port_addr_check(const char *s, bool *loopback, char *err, size_t errlen);
 
 #endif

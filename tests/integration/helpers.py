@@ -33,6 +33,7 @@ COUNTERS = ("tx_bytes", "rx_bytes", "dropped")
 PORT_OBJECT_KEYS = {
     "name", "kind", "device", "baud", "data_bits", "parity", "stop_bits",
     "flow", "dtr", "rts", "peer", "follow", "frame", "qos", "enabled", "path",
+    "rfc2217",
 }
 
 

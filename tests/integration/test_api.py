@@ -19,6 +19,7 @@ DEFAULTS = {
     "kind": "pty", "device": None, "baud": 9600, "data_bits": 8, "parity": "none",
     "stop_bits": 1, "flow": "none", "dtr": False, "rts": False, "peer": None,
     "follow": False, "frame": {"mode": "raw", "max": 4096}, "qos": 1, "enabled": True,
+    "rfc2217": None,
 }
 
 

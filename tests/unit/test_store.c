@@ -251,7 +251,7 @@ static void test_open_fresh(void **state)
 
 	open_ok(f, "new/deeper/m.db");
 	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	snprintf(dir, sizeof(dir), "%s/new/deeper", f->dir);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
@@ -264,7 +264,7 @@ static void test_open_fresh(void **state)
 	assert_int_equal(raw_int(f->path, "PRAGMA application_id"), atoi(APP_ID));
 	/* Opening again is not a migration and keeps the version. */
 	open_ok(f, "new/deeper/m.db");
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 }
 
 static void test_port_round_trip(void **state)
@@ -436,7 +436,7 @@ static void test_migrate_empty_file(void **state)
 
 	write_file(at(f, "empty.db"), "", 0);
 	open_ok(f, "empty.db");
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_port_add(f->s, &m, f->err, sizeof(f->err)), STORE_OK);
 	assert_int_equal(store_port_get(f->s, "Modem", &got, f->err, sizeof(f->err)), STORE_OK);
 	assert_port_equal(&got, &m);
@@ -482,7 +482,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
 
 	open_ok(f, "v1.db");
-	assert_int_equal(store_schema_version(f->s), 2);
+	assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_port_get(f->s, "old", &got, f->err, sizeof(f->err)), STORE_OK);
 	assert_port_equal(&got, &want);
 	assert_int_equal(store_setting_get(f->s, "password_hash", &v, f->err, sizeof(f->err)),

@@ -379,7 +379,16 @@ void gw_port_local_event(struct gw_port *gp, json_t *e)
 	ev_event(gp, e);
 }
 
+static void ev_problem(void *owner, const char *why)
+{
+	if (why)
+		gw_port_set_problem(owner, "%s", why);
+	else
+		gw_port_set_problem(owner, NULL);
+}
+
 static const struct port_events gw_port_events = {
+	.problem = ev_problem,
 	.data = ev_data,
 	.drained = ev_drained,
 	.state = ev_state,
@@ -611,10 +620,10 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	}
 	gp->follow_valid = false;
 	gp->be_open = false;
+	gw_port_set_problem(gp, NULL);     /* the backend tells of its own */
 	if ((rc = port_start(gp->be, err, errlen)) < 0 ||
 	    (rc = port_serve_start(gp, err, errlen)) < 0)
 		goto fail;
-	gw_port_set_problem(gp, NULL);
 	if (mqtt_bridge_connected(gw->mqtt))
 		subscribe_port(gp);
 	return 0;

@@ -31,6 +31,10 @@ struct port_events {
 	/* something that is not state happened, for BASE/event (not
 	 * retained), e.g. {"break_ms": 250}; ev borrowed for the call */
 	void (*event)(void *owner, json_t *ev);
+	/* why the port is not working as configured, for the user to see
+	 * ("cannot open /dev/ttyUSB0 (No such file or directory); retrying"),
+	 * or NULL once it works again; may be NULL */
+	void (*problem)(void *owner, const char *why);
 };
 
 /* Shared context a backend needs from the gateway (all borrowed). */
@@ -99,6 +103,13 @@ static inline void port_base_init(struct port *p, const struct port_ops *ops,
 	p->owner = owner;
 	p->env = env;
 	port_state_init(&p->state);
+}
+
+/* Tell the owner the port's problem (why NULL: it has passed). */
+static inline void port_problem(struct port *p, const char *why)
+{
+	if (p->ev->problem)
+		p->ev->problem(p->owner, why);
 }
 
 /* Generic helpers over the ops table. */

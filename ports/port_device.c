@@ -205,8 +205,11 @@ static void dev_try_open(struct dev_port *d)
 		fd = -1;
 	}
 	if (fd < 0) {
+		char msg[PORT_DEVICE_MAX + 320];
+		snprintf(msg, sizeof(msg), "cannot open %s (%s); retrying", c->device, why);
+		port_problem(&d->f.base, msg);
 		if (!d->warned)
-			log_warn("port %s: cannot open %s (%s); retrying", c->name, c->device, why);
+			log_warn("port %s: %s", c->name, msg);
 		d->warned = true;
 		uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);
 		d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : d->retry_ms * 2;
@@ -232,6 +235,7 @@ static void dev_try_open(struct dev_port *d)
 		uv_timer_start(&d->modem, on_modem_timer, MODEM_POLL_MS, MODEM_POLL_MS);
 	fd_port_set_active(&d->f, true);
 	log_info("port %s: %s open%s", c->name, c->device, d->has_modem ? "" : " (no modem lines)");
+	port_problem(&d->f.base, NULL);
 	dev_emit_state(d);
 }
 

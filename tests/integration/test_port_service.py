@@ -149,3 +149,32 @@ def test_nul_in_strings_is_refused_and_nothing_stored(broker, gateway):
     r = api.patch("/api/v1/ports/keep", {"frame": {"mode": "delim", "delim": "\u0000"}})
     assert r.status == 200 and r.json()["frame"]["delim"] == "\u0000", r
 
+
+
+# --------------------------------------------------------------------------
+# a port that cannot work says why (issue 13: a missing device is not an
+# idle port)
+
+
+def test_missing_device_has_a_visible_reason(broker, gateway, tmp_path):
+    from cable_helpers import FakeDevice
+    gw, api = start_api_gateway(gateway, broker=broker, ports=[])
+    link = tmp_path / "ttyGONE0"
+    r = api.post("/api/v1/ports", {"name": "rig", "kind": "device", "device": str(link),
+                                   "baud": 38400})
+    assert r.status == 201, r
+    p = r.json()
+    assert p["state"]["open"] is False and p["baud"] == 38400, p
+    s = api.status()
+    assert "rig" in s["problems"], s
+    assert str(link) in s["problems"]["rig"] and "retrying" in s["problems"]["rig"], s
+    # plugged in: the reason goes
+    dev = FakeDevice(link).plug()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "rig" in api.status()["problems"]:
+            time.sleep(0.1)
+        assert "rig" not in api.status()["problems"], api.status()
+        assert api.get("/api/v1/ports/rig").json()["state"]["open"] is True
+    finally:
+        dev.close()

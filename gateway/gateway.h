@@ -158,13 +158,6 @@ void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc);
 /* The state as published: the backend's, with an RFC 2217 client's
  * settings laid over it. */
 void gw_port_state(const struct gw_port *gp, struct port_state *out);
-/* The local side (the backend, or an RFC 2217 client standing in for the
- * application) sent bytes / ended a burst / discarded its output / has an
- * event for BASE/event (e borrowed). */
-void gw_port_local_data(struct gw_port *gp, const uint8_t *p, size_t n);
-void gw_port_local_drained(struct gw_port *gp);
-void gw_port_local_flush_tx(struct gw_port *gp);
-void gw_port_local_event(struct gw_port *gp, json_t *e);
 /* Deliver to the local side; src ("mqtt", "peer", "api") for observers. */
 void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src);
 void gw_port_flush(struct gw_port *gp);

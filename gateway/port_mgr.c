@@ -69,7 +69,7 @@ static void txq_update_pause(struct gw_port *gp)
 	if (want != gp->paused && gp->be) {
 		gp->paused = want;
 		port_pause(gp->be, want);
-		port_serve_pause(gp, want);
+		port_serve_pause(gp->serve, want);
 	}
 }
 
@@ -208,7 +208,7 @@ void gw_port_state(const struct gw_port *gp, struct port_state *out)
 		*out = gp->be->state;
 	else
 		port_state_init(out);   /* disabled or failed: closed, nothing known */
-	port_serve_overlay(gp, out);
+	port_serve_overlay(gp->serve, out);
 }
 
 void gw_port_publish_state(struct gw_port *gp)
@@ -323,7 +323,7 @@ static void ev_state(void *owner)
 		txq_pump(gp);
 	}
 	gw_port_state(gp, &eff);
-	port_serve_state(gp, &eff);
+	port_serve_state(gp->serve, &eff);
 	if (!gp->have_published || port_state_lines_differ(&eff, &gp->published))
 		gw_port_publish_state(gp);
 }
@@ -358,27 +358,6 @@ static void ev_event(void *owner, json_t *e)
 	free(s);
 }
 
-void gw_port_local_data(struct gw_port *gp, const uint8_t *p, size_t n)
-{
-	ev_data(gp, p, n);
-}
-
-void gw_port_local_drained(struct gw_port *gp)
-{
-	ev_drained(gp);
-}
-
-void gw_port_local_flush_tx(struct gw_port *gp)
-{
-	if (gp->be)
-		ev_flush_tx(gp);
-}
-
-void gw_port_local_event(struct gw_port *gp, json_t *e)
-{
-	ev_event(gp, e);
-}
-
 static void ev_problem(void *owner, const char *why)
 {
 	if (why)
@@ -403,9 +382,9 @@ void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src)
 	if (gw_events_wants_traffic(&gp->gw->events))
 		gw_events_traffic(&gp->gw->events, gp, "rx", src, p, n);
 	gp->rx_msgs++;
-	if (port_serve_has_client(gp)) {
+	if (port_serve_has_client(gp->serve)) {
 		/* the RFC 2217 client is the application: rx is its */
-		size_t took = port_serve_write(gp, p, n);
+		size_t took = port_serve_write(gp->serve, p, n);
 		gp->be->state.rx_bytes += took;
 		gp->be->state.dropped += n - took;
 	} else {
@@ -588,6 +567,19 @@ static void unsubscribe_port(struct gw_port *gp)
 	unsubscribe_peer(gp, &gp->cfg);
 }
 
+/* The RFC 2217 listener of the port, if its config asks for one. */
+static int serve_start(struct gw_port *gp, char *err, size_t errlen)
+{
+	const struct port_config *c = &gp->cfg;
+
+	if (!c->rfc2217[0])
+		return 0;
+	return port_serve_start(gp->gw->loop, c->rfc2217, c->name, gp->gw->env.rx_limit, gp->be,
+				&gw_port_events, gp,
+				c->kind == PORT_KIND_DEVICE || c->kind == PORT_KIND_RFC2217,
+				&gp->serve, err, errlen);
+}
+
 /* Start the backend of an enabled port. Failures leave gp->be NULL. */
 static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 {
@@ -621,8 +613,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	gp->follow_valid = false;
 	gp->be_open = false;
 	gw_port_set_problem(gp, NULL);     /* the backend tells of its own */
-	if ((rc = port_start(gp->be, err, errlen)) < 0 ||
-	    (rc = port_serve_start(gp, err, errlen)) < 0)
+	if ((rc = port_start(gp->be, err, errlen)) < 0 || (rc = serve_start(gp, err, errlen)) < 0)
 		goto fail;
 	if (mqtt_bridge_connected(gw->mqtt))
 		subscribe_port(gp);
@@ -640,7 +631,8 @@ static void backend_stop(struct gw_port *gp)
 {
 	if (!gp->be)
 		return;
-	port_serve_stop(gp);
+	port_serve_stop(gp->serve);
+	gp->serve = NULL;
 	framer_flush(&gp->framer);
 	framer_free(&gp->framer);
 	uv_timer_stop(&gp->frame_timer);
@@ -731,8 +723,9 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	if (diff & PFX_FRAME)
 		reframe(gp, &cfg->frame);
 	if (diff & PFX_SERVE) {
-		port_serve_stop(gp);
-		if ((rc = port_serve_start(gp, err, errlen)) < 0)
+		port_serve_stop(gp->serve);
+		gp->serve = NULL;
+		if ((rc = serve_start(gp, err, errlen)) < 0)
 			gw_port_set_problem(gp, "%s", err);
 		else
 			gw_port_set_problem(gp, NULL);

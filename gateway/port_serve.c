@@ -1,6 +1,8 @@
-/* port_serve — see port_serve.h. */
+/* port_serve — see port_serve.h. The client stands where an application
+ * (or a device) stands for a backend: what it does reaches the port's
+ * owner through the same events table a backend uses. */
 #include "port_serve.h"
-#include "gateway.h"
+#include "port.h"
 #include "rfc2217_srv.h"
 #include "log.h"
 
@@ -9,20 +11,18 @@
 #include <string.h>
 
 struct port_serve {
-	struct gw_port *gp;            /* borrowed: the owner */
 	struct rfc2217_srv *srv;       /* owned */
+	struct port *be;               /* borrowed: the port served */
+	const struct port_events *ev;  /* borrowed: its owner's events */
+	void *owner;
+	char name[PORT_NAME_MAX + 1];
+	bool real_line;
 	bool open;                     /* a client is connected */
-	/* what the client set, where the port itself cannot hold it (a pty
-	 * or cuse port has no real line): STATE_NULL = not set */
+	/* what the client set, where the port cannot hold it itself (a pty or
+	 * cuse port has no real line): STATE_NULL = not set */
 	struct line_settings line;
 	int dtr, rts;
 };
-
-static bool real_line(const struct gw_port *gp)
-{
-	return gp->be && gp->be->ops->set &&
-	       (gp->cfg.kind == PORT_KIND_DEVICE || gp->cfg.kind == PORT_KIND_RFC2217);
-}
 
 static void overlay_clear(struct port_serve *ps)
 {
@@ -31,10 +31,8 @@ static void overlay_clear(struct port_serve *ps)
 	ps->dtr = ps->rts = STATE_NULL;
 }
 
-void port_serve_overlay(const struct gw_port *gp, struct port_state *st)
+void port_serve_overlay(const struct port_serve *ps, struct port_state *st)
 {
-	const struct port_serve *ps = gp->serve;
-
 	if (!ps || !ps->open)
 		return;
 	st->open = true;
@@ -49,53 +47,48 @@ void port_serve_overlay(const struct gw_port *gp, struct port_state *st)
 
 /* ---- the client's events -------------------------------------------------- */
 
-static void on_data(void *owner, const uint8_t *p, size_t n)
+static void on_data(void *arg, const uint8_t *p, size_t n)
 {
-	struct port_serve *ps = owner;
+	struct port_serve *ps = arg;
 
-	if (ps->gp->be)
-		ps->gp->be->state.tx_bytes += n;
-	gw_port_local_data(ps->gp, p, n);
+	ps->be->state.tx_bytes += n;
+	ps->ev->data(ps->owner, p, n);
 }
 
-static void on_drained(void *owner)
+static void on_drained(void *arg)
 {
-	struct port_serve *ps = owner;
+	struct port_serve *ps = arg;
 
-	gw_port_local_drained(ps->gp);
+	ps->ev->drained(ps->owner);
 }
 
-static void on_open(void *owner, bool open)
+static void on_open(void *arg, bool open)
 {
-	struct port_serve *ps = owner;
+	struct port_serve *ps = arg;
 
 	ps->open = open;
 	overlay_clear(ps);
-	log_info("port %s: RFC 2217 client %s", ps->gp->cfg.name,
-		 open ? "connected" : "gone");
-	if (!open)
-		gw_port_flush(ps->gp);      /* a pending frame goes out at close */
-	gw_port_publish_state(ps->gp);
+	log_info("port %s: RFC 2217 client %s", ps->name, open ? "connected" : "gone");
+	ps->ev->state(ps->owner);
 }
 
-static void on_set(void *owner, const struct line_set *s, struct port_state *now)
+static void on_set(void *arg, const struct line_set *s, struct port_state *now)
 {
-	struct port_serve *ps = owner;
-	struct gw_port *gp = ps->gp;
+	struct port_serve *ps = arg;
 	char err[256];
 
-	if (s->break_ms > 0) {
+	if (s->break_ms > 0 && ps->ev->event) {
 		json_t *e = json_pack("{s:i}", "break_ms", s->break_ms);
 		if (e)
-			gw_port_local_event(gp, e);
+			ps->ev->event(ps->owner, e);
 		json_decref(e);
 	}
-	if (real_line(gp)) {
+	if (ps->real_line && ps->be->ops->set) {
 		/* a device's real line follows, so a `follow` peer sees it */
 		struct line_set ls = *s;
 		ls.break_ms = 0;
-		if (gp->be->ops->set(gp->be, &ls, err, sizeof(err)) < 0)
-			log_warn("port %s: RFC 2217 client's setting refused: %s", gp->cfg.name, err);
+		if (ps->be->ops->set(ps->be, &ls, err, sizeof(err)) < 0)
+			log_warn("port %s: RFC 2217 client's setting refused: %s", ps->name, err);
 	} else {
 		if (s->line.baud != STATE_NULL) ps->line.baud = s->line.baud;
 		if (s->line.data_bits != STATE_NULL) ps->line.data_bits = s->line.data_bits;
@@ -104,16 +97,18 @@ static void on_set(void *owner, const struct line_set *s, struct port_state *now
 		if (s->line.flow != STATE_NULL) ps->line.flow = s->line.flow;
 		if (s->dtr != STATE_NULL) ps->dtr = s->dtr;
 		if (s->rts != STATE_NULL) ps->rts = s->rts;
-		gw_port_publish_state(gp);
+		ps->ev->state(ps->owner);
 	}
-	gw_port_state(gp, now);
+	*now = ps->be->state;
+	port_serve_overlay(ps, now);
 }
 
-static void on_purge_tx(void *owner)
+static void on_purge_tx(void *arg)
 {
-	struct port_serve *ps = owner;
+	struct port_serve *ps = arg;
 
-	gw_port_local_flush_tx(ps->gp);
+	if (ps->ev->flush_tx)
+		ps->ev->flush_tx(ps->owner);
 }
 
 static const struct rfc2217_srv_events serve_events = {
@@ -126,62 +121,60 @@ static const struct rfc2217_srv_events serve_events = {
 
 /* ---- the owner's calls ----------------------------------------------------- */
 
-int port_serve_start(struct gw_port *gp, char *err, size_t errlen)
+int port_serve_start(uv_loop_t *loop, const char *addr, const char *name, size_t rx_limit,
+		     struct port *be, const struct port_events *ev, void *owner, bool real_line,
+		     struct port_serve **out, char *err, size_t errlen)
 {
-	struct port_serve *ps;
+	struct port_serve *ps = calloc(1, sizeof(*ps));
 	struct port_state st;
 	int rc;
 
-	if (!gp->cfg.rfc2217[0])
-		return 0;
-	if (!(ps = calloc(1, sizeof(*ps)))) {
-		snprintf(err, errlen, "port %s: out of memory", gp->cfg.name);
+	*out = NULL;
+	if (!ps) {
+		snprintf(err, errlen, "port %s: out of memory", name);
 		return -ENOMEM;
 	}
-	ps->gp = gp;
+	*ps = (struct port_serve){ .be = be, .ev = ev, .owner = owner, .real_line = real_line };
+	snprintf(ps->name, sizeof(ps->name), "%s", name);
 	overlay_clear(ps);
-	rc = rfc2217_srv_start(gp->gw->loop, gp->cfg.rfc2217, gp->cfg.name, gp->gw->env.rx_limit,
-			       &serve_events, ps, &ps->srv, err, errlen);
+	rc = rfc2217_srv_start(loop, addr, name, rx_limit, &serve_events, ps, &ps->srv, err, errlen);
 	if (rc < 0) {
 		free(ps);
 		return rc;
 	}
-	gp->serve = ps;
-	gw_port_state(gp, &st);
+	st = be->state;
 	rfc2217_srv_state(ps->srv, &st);
-	log_info("port %s: served as RFC 2217 on %s", gp->cfg.name, gp->cfg.rfc2217);
+	log_info("port %s: served as RFC 2217 on %s", name, addr);
+	*out = ps;
 	return 0;
 }
 
-void port_serve_stop(struct gw_port *gp)
+void port_serve_stop(struct port_serve *ps)
 {
-	struct port_serve *ps = gp->serve;
-
 	if (!ps)
 		return;
 	rfc2217_srv_close(ps->srv);
-	gp->serve = NULL;
 	free(ps);
 }
 
-bool port_serve_has_client(const struct gw_port *gp)
+bool port_serve_has_client(const struct port_serve *ps)
 {
-	return gp->serve && gp->serve->open;
+	return ps && ps->open;
 }
 
-size_t port_serve_write(struct gw_port *gp, const uint8_t *p, size_t n)
+size_t port_serve_write(struct port_serve *ps, const uint8_t *p, size_t n)
 {
-	return gp->serve ? rfc2217_srv_write(gp->serve->srv, p, n) : 0;
+	return ps ? rfc2217_srv_write(ps->srv, p, n) : 0;
 }
 
-void port_serve_state(struct gw_port *gp, const struct port_state *st)
+void port_serve_state(struct port_serve *ps, const struct port_state *st)
 {
-	if (gp->serve)
-		rfc2217_srv_state(gp->serve->srv, st);
+	if (ps)
+		rfc2217_srv_state(ps->srv, st);
 }
 
-void port_serve_pause(struct gw_port *gp, bool paused)
+void port_serve_pause(struct port_serve *ps, bool paused)
 {
-	if (gp->serve)
-		rfc2217_srv_pause(gp->serve->srv, paused);
+	if (ps)
+		rfc2217_srv_pause(ps->srv, paused);
 }

@@ -11,26 +11,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "port_state.h"
 
-struct gw_port;
+struct port;
+struct port_events;
 struct port_serve;
 
-/* Listen on gp->cfg.rfc2217 (nothing when it is ""). 0, or a negative
- * code + err: -EADDRINUSE, -EINVAL, ... gp->serve owns what was made. */
-int port_serve_start(struct gw_port *gp, char *err, size_t errlen);
-/* Close the listener and any client (no event after this). */
-void port_serve_stop(struct gw_port *gp);
+/* Listen on addr for the port be (borrowed; its owner's events table ev
+ * and owner are used for what the client does, as a backend would).
+ * real_line: the client's settings go to be->ops->set (a device's real
+ * line); otherwise they are kept here and laid over the state. *out is
+ * owned by the caller until port_serve_stop. 0, or a negative code + err:
+ * -EADDRINUSE, -EINVAL, -ENOMEM, ... */
+int port_serve_start(uv_loop_t *loop, const char *addr, const char *name, size_t rx_limit,
+		     struct port *be, const struct port_events *ev, void *owner, bool real_line,
+		     struct port_serve **out, char *err, size_t errlen);
+/* Close the listener and any client (no event after this); NULL is fine. */
+void port_serve_stop(struct port_serve *ps);
 /* A client is connected: it is the port's application. */
-bool port_serve_has_client(const struct gw_port *gp);
+bool port_serve_has_client(const struct port_serve *ps);
 /* rx toward the client: the bytes taken (the rest is the caller's to
  * count as dropped). */
-size_t port_serve_write(struct gw_port *gp, const uint8_t *p, size_t n);
+size_t port_serve_write(struct port_serve *ps, const uint8_t *p, size_t n);
 /* Tell the client the port's state (settings in effect, modem lines). */
-void port_serve_state(struct gw_port *gp, const struct port_state *st);
+void port_serve_state(struct port_serve *ps, const struct port_state *st);
 /* Stop / resume reading from the client (the port's tx bound). */
-void port_serve_pause(struct gw_port *gp, bool paused);
+void port_serve_pause(struct port_serve *ps, bool paused);
 /* Lay what the client set (open, line settings, DTR/RTS) over st. */
-void port_serve_overlay(const struct gw_port *gp, struct port_state *st);
+void port_serve_overlay(const struct port_serve *ps, struct port_state *st);
 
 #endif

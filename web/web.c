@@ -9,16 +9,30 @@
 
 #include <libwebsockets.h>
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
+#include <ctype.h>
 #include <openssl/evp.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
+/* Websocket clients: at most WS_CLIENTS; each queue holds at most
+ * WS_QUEUE_MAX_MSGS messages and WS_QUEUE_MAX_BYTES, and all queues
+ * together WS_TOTAL_MAX_BYTES (counted as the memory a message really
+ * holds); past the total the client with the longest queue is dropped. */
+#define WS_CLIENTS 64
 #define WS_QUEUE_MAX_MSGS 1024
-#define WS_QUEUE_MAX_BYTES (4 * 1024 * 1024)
-#define SESSIONS 64
-#define SESSION_TTL_MS (7ull * 24 * 3600 * 1000)
+#define WS_QUEUE_MAX_BYTES (1024 * 1024)
+#define WS_TOTAL_MAX_BYTES (16 * 1024 * 1024)
+/* after this much queue memory was freed, give it back to the system */
+#define WS_TRIM_BYTES (256 * 1024)
+#define WS_TRIM_DELAY_MS 200
+/* the request line and headers lws holds per connection; a longer URL
+ * than WEB_PATH_MAX (but within this) gets 414 */
+#define WEB_HEADER_MAX 16384
+#define WEB_PATH_MAX 512
 
 struct ws_msg {
 	struct ws_msg *next;
@@ -29,8 +43,10 @@ struct ws_msg {
 struct pss {
 	/* http */
 	enum http_method method;
-	char path[256];
+	char path[WEB_PATH_MAX];
 	char ctype[128], auth[256], cookie[512];
+	char peer[64];
+	struct web_defer *defer;      /* an answer computed elsewhere, or NULL */
 	uint8_t *body;
 	size_t body_len;
 	bool too_big;
@@ -47,47 +63,84 @@ struct pss {
 	size_t q_msgs, q_bytes;
 };
 
-struct session {
-	char id[65];
-	uint64_t expires;
+/* An answer that comes later (a login's password check). The connection
+ * and this ticket point at each other; when the client goes away first,
+ * the connection lets go (d->s = NULL) and the answer is dropped. */
+struct web_defer {
+	struct pss *s;                /* borrowed; NULL once the client went away */
 };
 
 struct web {
 	struct gateway *gw;
 	struct lws_context *ctx;
+	struct auth *auth;            /* owned */
 	struct pss *clients;
 	size_t nclients;
-	struct session sessions[SESSIONS];
+	size_t ws_bytes;              /* queued for all websocket clients */
+	size_t freed_bytes;           /* freed since the last trim */
+	uv_timer_t trim_timer;
+	bool trim_timer_on;           /* initialised: closed in web_stop */
 	bool host_any;                /* bound to a wildcard address */
 	bool stopping;
 };
 
-/* ---- sessions ------------------------------------------------------------ */
-
-int web_session_add(struct web *w, const char *id)
+struct auth *web_auth(struct web *w)
 {
-	uint64_t now = uv_now(w->gw->loop);
-	struct session *s = &w->sessions[0];
-
-	for (int i = 0; i < SESSIONS; i++)      /* a free or the oldest slot */
-		if (w->sessions[i].expires < s->expires)
-			s = &w->sessions[i];
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	s->expires = now + SESSION_TTL_MS;
-	return 0;
+	return w ? w->auth : NULL;
 }
 
-bool web_session_valid(struct web *w, const char *id)
-{
-	uint64_t now = uv_now(w->gw->loop);
+/* ---- deferred answers ---------------------------------------------------- */
 
-	if (strlen(id) != 64)
-		return false;
-	for (int i = 0; i < SESSIONS; i++)
-		if (w->sessions[i].expires > now &&
-		    CRYPTO_memcmp(w->sessions[i].id, id, 64) == 0)
-			return true;
-	return false;
+static void respond(struct lws *wsi, struct pss *s);
+
+struct web_defer *web_defer_begin(struct web *w, const struct http_req *req,
+				  struct http_resp *r)
+{
+	struct pss *s = req->conn;
+	struct web_defer *d;
+
+	if (!s || s->defer || !(d = calloc(1, sizeof(*d))))
+		return NULL;
+	d->s = s;
+	s->defer = d;
+	s->decided = true;            /* nothing more is read for this request */
+	r->deferred = true;
+	/* lws closes a connection left quiet too long; the answer is dropped then */
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_HTTP_CONTENT, 60);
+	return d;
+}
+
+bool web_defer_alive(const struct web_defer *d)
+{
+	return d && d->s;
+}
+
+void web_defer_answer(struct web_defer *d, struct http_resp *resp)
+{
+	struct pss *s = d ? d->s : NULL;
+
+	if (!s) {
+		free(resp->body);
+		free(d);
+		return;
+	}
+	s->defer = NULL;
+	free(s->resp.body);
+	s->resp = *resp;
+	s->resp.deferred = false;
+	resp->body = NULL;
+	free(d);
+	lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
+	respond(s->wsi, s);
+}
+
+/* The client went away: a pending answer must not find this session. */
+static void defer_detach(struct pss *s)
+{
+	if (s->defer) {
+		s->defer->s = NULL;
+		s->defer = NULL;
+	}
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -172,6 +225,7 @@ static void respond_static(struct lws *wsi, struct pss *s, const struct web_asse
 
 static void pss_reset_http(struct pss *s)
 {
+	defer_detach(s);
 	free(s->body);
 	free(s->resp.body);
 	s->body = NULL;
@@ -194,6 +248,13 @@ static int write_http(struct lws *wsi, struct pss *s)
 		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, ct, s->out_len,
 						&p, end))
 			return -1;
+		if (s->resp.retry_after > 0) {
+			char ra[16];
+			int n = snprintf(ra, sizeof(ra), "%d", s->resp.retry_after);
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+							(const unsigned char *)ra, n, &p, end))
+				return -1;
+		}
 		if (s->resp.set_cookie[0] &&
 		    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
 						(const unsigned char *)s->resp.set_cookie,
@@ -233,11 +294,24 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 	struct http_req req = {
 		.method = s->method, .path = s->path, .body = s->body,
 		.body_len = s->body_len, .content_type = s->ctype,
-		.authorization = s->auth, .cookie = s->cookie,
+		.authorization = s->auth, .cookie = s->cookie, .peer = s->peer, .conn = s,
 	};
 
 	api_handle(w->gw, w, &req, &s->resp);
-	respond(wsi, s);
+	if (!s->resp.deferred && !s->defer)
+		respond(wsi, s);
+}
+
+/* Content-Length: digits only. lws joins repeated headers with ',', so two
+ * of them (request smuggling's favourite) fail here too. */
+static bool content_length_ok(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (!isdigit((unsigned char)*v))
+			return false;
+	return true;
 }
 
 static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *uri)
@@ -246,8 +320,11 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 	const struct web_asset *a;
 
 	pss_reset_http(s);
+	s->wsi = wsi;
 	s->method = method_of(wsi);
 	snprintf(s->path, sizeof(s->path), "%s", uri);
+	if (lws_get_peer_simple(wsi, s->peer, sizeof(s->peer)) == NULL)
+		s->peer[0] = '\0';
 	hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, s->ctype, sizeof(s->ctype));
 	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->auth, sizeof(s->auth));
@@ -256,6 +333,20 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 	hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
 	if (!host_ok(w, host)) {
 		resp_error(&s->resp, 403, "Host \"%.100s\" is not this gateway's address", host);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (strlen(uri) >= sizeof(s->path)) {
+		resp_error(&s->resp, 414, "the URL is longer than %d bytes", WEB_PATH_MAX - 1);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) &&
+	    !content_length_ok(len_hdr)) {
+		/* the body's end is ambiguous: answer and close, read nothing */
+		resp_error(&s->resp, 400, "Content-Length must be one number, given once");
 		s->close_after = true;
 		respond(wsi, s);
 		return 0;
@@ -314,8 +405,39 @@ static void on_body(struct pss *s, const void *in, size_t len)
 
 /* ---- websocket ------------------------------------------------------------ */
 
-static void ws_free_queue(struct pss *s)
+/* What a queued message really holds: its header, LWS_PRE, the text and
+ * the allocator's own overhead (two words on glibc, rounded). */
+static size_t ws_msg_cost(size_t len)
 {
+	return (sizeof(struct ws_msg) + LWS_PRE + len + 2 * sizeof(size_t) + 15) & ~(size_t)15;
+}
+
+static void ws_trim_cb(uv_timer_t *t)
+{
+	struct web *w = t->data;
+
+	w->freed_bytes = 0;
+#ifdef __GLIBC__
+	/* freed queues leave free pages in the heap that glibc keeps for later;
+	 * after a lagging client's megabytes, hand them back */
+	malloc_trim(0);
+#endif
+}
+
+/* Note freed queue memory; past WS_TRIM_BYTES, trim once, a little later
+ * (one trim for a whole crowd of clients dropped together). */
+static void ws_freed(struct web *w, size_t bytes)
+{
+	w->freed_bytes += bytes;
+	if (w->freed_bytes >= WS_TRIM_BYTES && w->trim_timer_on && !w->stopping &&
+	    !uv_is_active((uv_handle_t *)&w->trim_timer))
+		uv_timer_start(&w->trim_timer, ws_trim_cb, WS_TRIM_DELAY_MS, 0);
+}
+
+static void ws_free_queue(struct web *w, struct pss *s)
+{
+	size_t bytes = s->q_bytes;
+
 	while (s->q_head) {
 		struct ws_msg *m = s->q_head;
 		s->q_head = m->next;
@@ -323,21 +445,54 @@ static void ws_free_queue(struct pss *s)
 	}
 	s->q_tail = &s->q_head;
 	s->q_msgs = s->q_bytes = 0;
+	w->ws_bytes -= bytes;
+	ws_freed(w, bytes);
 }
 
-static void ws_enqueue(struct pss *s, const char *text, size_t len)
+/* Drop a client: free its queue now and have lws close it at its next
+ * timeout check (a client that never reads never becomes writeable). */
+static void ws_kill(struct web *w, struct pss *s, const char *why)
 {
+	if (s->kill)
+		return;
+	log_warn("web: dropping a websocket client: %s", why);
+	s->kill = true;
+	ws_free_queue(w, s);
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* Make room for cost bytes in the total by dropping the clients with the
+ * longest queues (the slowest readers). */
+static void ws_make_room(struct web *w, size_t cost)
+{
+	while (w->ws_bytes + cost > WS_TOTAL_MAX_BYTES) {
+		struct pss *worst = NULL;
+		for (struct pss *c = w->clients; c; c = c->next_client)
+			if (!c->kill && c->q_bytes && (!worst || c->q_bytes > worst->q_bytes))
+				worst = c;
+		if (!worst)
+			return;
+		ws_kill(w, worst, "all websocket queues together are full");
+	}
+}
+
+static void ws_enqueue(struct web *w, struct pss *s, const char *text, size_t len)
+{
+	size_t cost = ws_msg_cost(len);
 	struct ws_msg *m;
 
 	if (s->kill)
 		return;
-	if (s->q_msgs >= WS_QUEUE_MAX_MSGS || s->q_bytes + len > WS_QUEUE_MAX_BYTES ||
-	    !(m = malloc(sizeof(*m) + LWS_PRE + len))) {
+	if (s->q_msgs >= WS_QUEUE_MAX_MSGS || s->q_bytes + cost > WS_QUEUE_MAX_BYTES) {
 		/* a client that lags is dropped; the gateway never waits for it */
-		log_warn("web: dropping a websocket client that fell behind");
-		s->kill = true;
-		ws_free_queue(s);
-		lws_callback_on_writable(s->wsi);
+		ws_kill(w, s, "it fell behind");
+		return;
+	}
+	ws_make_room(w, cost);
+	if (s->kill)
+		return;
+	if (!(m = malloc(sizeof(*m) + LWS_PRE + len))) {
+		ws_kill(w, s, "out of memory");
 		return;
 	}
 	m->next = NULL;
@@ -346,7 +501,8 @@ static void ws_enqueue(struct pss *s, const char *text, size_t len)
 	*s->q_tail = m;
 	s->q_tail = &m->next;
 	s->q_msgs++;
-	s->q_bytes += len;
+	s->q_bytes += cost;
+	w->ws_bytes += cost;
 	lws_callback_on_writable(s->wsi);
 }
 
@@ -363,7 +519,7 @@ static void broadcast(struct web *w, json_t *ev)
 	if (!s)
 		return;
 	for (struct pss *c = w->clients; c; c = c->next_client)
-		ws_enqueue(c, s, strlen(s));
+		ws_enqueue(w, c, s, strlen(s));
 	free(s);
 }
 
@@ -392,7 +548,7 @@ static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
 	txt = json_dumps(hello, JSON_COMPACT);
 	json_decref(hello);
 	if (txt)
-		ws_enqueue(s, txt, strlen(txt));
+		ws_enqueue(w, s, txt, strlen(txt));
 	free(txt);
 }
 
@@ -404,11 +560,11 @@ static void ws_close(struct web *w, struct pss *s)
 			w->nclients--;
 			break;
 		}
-	ws_free_queue(s);
+	ws_free_queue(w, s);
 	s->is_ws = false;
 }
 
-static int ws_writeable(struct lws *wsi, struct pss *s)
+static int ws_writeable(struct web *w, struct lws *wsi, struct pss *s)
 {
 	struct ws_msg *m = s->q_head;
 
@@ -422,17 +578,35 @@ static int ws_writeable(struct lws *wsi, struct pss *s)
 	if (!s->q_head)
 		s->q_tail = &s->q_head;
 	s->q_msgs--;
-	s->q_bytes -= m->len;
+	s->q_bytes -= ws_msg_cost(m->len);
+	w->ws_bytes -= ws_msg_cost(m->len);
 	free(m);
 	if (s->q_head)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
 
-/* Origin must match Host; the path must be /ws; login if required. */
+/* RFC 6455 4.2.1: the key is 16 bytes in base64, so 22 characters of the
+ * alphabet and "==". */
+static bool ws_key_ok(const char *k)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	if (strlen(k) != 24 || strcmp(k + 22, "==") != 0)
+		return false;
+	for (int i = 0; i < 22; i++)
+		if (!strchr(b64, k[i]) || !k[i])
+			return false;
+	/* the last character carries 2 bits: its low 4 bits must be zero */
+	return (strchr(b64, k[21]) - b64) % 16 == 0;
+}
+
+/* Origin must match Host; the path must be /ws; a well-formed key; login if
+ * required; room for one more client. */
 static int ws_confirm(struct web *w, struct lws *wsi)
 {
 	char host[256], origin[256], oh[256], hh[256], path[64], auth[256], cookie[512];
+	char key[64];
 	const char *why = NULL;
 	int code = 403;
 
@@ -441,6 +615,7 @@ static int ws_confirm(struct web *w, struct lws *wsi)
 	hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
 	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	hdr(wsi, WSI_TOKEN_KEY, key, sizeof(key));
 	host_part(origin, oh, sizeof(oh));
 	/* compare host:port of the Origin with the Host header */
 	const char *o = strstr(origin, "://");
@@ -452,9 +627,15 @@ static int ws_confirm(struct web *w, struct lws *wsi)
 		why = "Host is not this gateway's address";
 	} else if (!origin[0] || strcasecmp(hh, host) != 0) {
 		why = "websocket Origin does not match Host";
+	} else if (!ws_key_ok(key)) {
+		why = "Sec-WebSocket-Key must be 16 bytes in base64";
+		code = 400;
 	} else if (auth_enabled(w->gw) && !auth_check(w->gw, w, auth, cookie)) {
 		why = "log in first";
 		code = 401;
+	} else if (w->nclients >= WS_CLIENTS) {
+		why = "too many websocket clients";
+		code = 503;
 	}
 	if (!why)
 		return 0;
@@ -496,15 +677,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return s->out || s->resp.status ? write_http(wsi, s) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/* the connection (or its per-session memory) is going away */
 		pss_reset_http(s);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ws_confirm(w, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
+		if (w->nclients >= WS_CLIENTS)
+			return -1;
 		ws_open(w, wsi, s);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_writeable(wsi, s);
+		return ws_writeable(w, wsi, s);
 	case LWS_CALLBACK_RECEIVE:
 		/* /ws only carries events to the client. A client that sends data
 		 * (lws 4.1 also passes on unmasked frames, which RFC 6455 forbids)
@@ -558,8 +743,11 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 			 "run `mqttty passwd --db %s` first, or bind to 127.0.0.1", o->http, o->db);
 		return -1;
 	}
-	if (!(w = calloc(1, sizeof(*w))))
+	if (!(w = calloc(1, sizeof(*w))) || !(w->auth = auth_new(gw))) {
+		snprintf(err, errlen, "out of memory");
+		free(w);
 		return -1;
+	}
 	w->gw = gw;
 	w->host_any = strcmp(o->http_host, "0.0.0.0") == 0 || strcmp(o->http_host, "::") == 0;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -567,6 +755,7 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 	info.port = o->http_port;
 	info.iface = w->host_any ? NULL : o->http_host;
 	info.protocols = protocols;
+	info.max_http_header_data = WEB_HEADER_MAX;
 	info.foreign_loops = loops;
 	info.user = w;
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
@@ -584,8 +773,13 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 	if (!w->ctx) {
 		snprintf(err, errlen, "cannot serve HTTP on %s (address in use, or a bad "
 			 "certificate?)", o->http);
+		auth_free(w->auth);
 		free(w);
 		return -1;
+	}
+	if (uv_timer_init(gw->loop, &w->trim_timer) == 0) {
+		w->trim_timer.data = w;
+		w->trim_timer_on = true;
 	}
 	gw->web = w;
 	log_info("web: dashboard on %s://%s/", o->tls_cert ? "https" : "http", o->http);
@@ -602,6 +796,8 @@ void web_stop(struct gateway *gw)
 	if (!w || w->stopping)
 		return;
 	w->stopping = true;
+	if (w->trim_timer_on)
+		uv_close((uv_handle_t *)&w->trim_timer, NULL);   /* w is freed after the loop */
 	lws_context_destroy(w->ctx);
 }
 
@@ -614,6 +810,7 @@ void web_free(struct gateway *gw)
 	if (w->ctx)
 		lws_context_destroy(w->ctx);
 	gw->web = NULL;
+	auth_free(w->auth);
 	free(w);
 }
 

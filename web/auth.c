@@ -29,7 +29,7 @@
 #define FAIL_MAX 5
 #define FAIL_WINDOW_MS 60000u
 #define PEERS 256
-#define HASH_RUNNING 2
+#define HASH_RUNNING 1
 #define HASH_WAITING 32
 #define PASSWORD_MAX 1024
 

@@ -1,13 +1,28 @@
-/* log — one line per event on stderr, with a level filter. */
+/* log — one line per event on stderr, with a level filter.
+ *
+ * Repeated warnings and errors are rate-limited per call site: the first
+ * LOG_BURST lines of a site in a LOG_WINDOW_S window are written, the rest
+ * counted, and one line says how many were suppressed (when the site logs
+ * again after its window, at the next line of any site after that, or at
+ * exit). Info and debug lines are never suppressed. */
 #ifndef MQTTTY_LOG_H
 #define MQTTTY_LOG_H
+
+#define LOG_BURST 5
+#define LOG_WINDOW_S 10
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level l);
 int log_level_parse(const char *s, enum log_level *out);
-void log_msg(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* file/line name the call site (the rate limiter's key); fmt must be a
+ * string literal (it is quoted in the "suppressed" line). Thread-safe. */
+void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Write the pending "suppressed" lines now. */
+void log_flush(void);
 
+#define log_msg(l, ...) log_msg_at(__FILE__, __LINE__, l, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -4,6 +4,7 @@
  * queue and is dropped when it lags, never slowing the gateway. */
 #include "web.h"
 #include "web_assets.h"
+#include "web_listen.h"
 #include "gateway.h"
 #include "log.h"
 
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 #include <time.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -54,6 +56,7 @@ struct pss {
 	const uint8_t *out;           /* response body being written */
 	size_t out_len, out_off;
 	bool headers_done, close_after;
+	bool conn_close;              /* say Connection: close (see web_listen.h) */
 	bool decided;                 /* a response is queued: ignore any body */
 	/* websocket */
 	bool is_ws, kill;
@@ -70,9 +73,16 @@ struct web_defer {
 	struct pss *s;                /* borrowed; NULL once the client went away */
 };
 
+/* What web_listen saw of a connection's raw request line, by fd. */
+enum raw_state { RAW_NONE, RAW_OK, RAW_BAD, RAW_USED };
+
 struct web {
 	struct gateway *gw;
 	struct lws_context *ctx;
+	struct lws_vhost *vh;         /* borrowed from ctx */
+	struct web_listen *listen;    /* owned; NULL with TLS (lws listens) */
+	uint8_t *raw;                 /* enum raw_state by fd; owned */
+	size_t nraw;
 	struct auth *auth;            /* owned */
 	struct pss *clients;
 	size_t nclients;
@@ -141,6 +151,52 @@ static void defer_detach(struct pss *s)
 		s->defer->s = NULL;
 		s->defer = NULL;
 	}
+}
+
+/* ---- raw request targets (web_listen) ------------------------------------- */
+
+static void raw_set(struct web *w, int fd, enum raw_state st)
+{
+	if (fd < 0)
+		return;
+	if ((size_t)fd >= w->nraw) {
+		size_t n = w->nraw ? w->nraw : 64;
+		uint8_t *nr;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if (!(nr = realloc(w->raw, n)))
+			return;
+		memset(nr + w->nraw, RAW_NONE, n - w->nraw);
+		w->raw = nr;
+		w->nraw = n;
+	}
+	w->raw[fd] = (uint8_t)st;
+}
+
+/* The state of the request now parsed on fd; marks the connection used. */
+static enum raw_state raw_take(struct web *w, int fd)
+{
+	enum raw_state st;
+
+	if (fd < 0 || (size_t)fd >= w->nraw || w->raw[fd] == RAW_NONE)
+		return RAW_NONE;
+	st = (enum raw_state)w->raw[fd];
+	w->raw[fd] = RAW_USED;
+	return st;
+}
+
+/* web_listen hands over a connection whose request line arrived. */
+static void on_connection(void *arg, int fd, bool raw_ok)
+{
+	struct web *w = arg;
+
+	if (w->stopping || !w->vh) {
+		close(fd);
+		return;
+	}
+	raw_set(w, fd, raw_ok ? RAW_OK : RAW_BAD);
+	if (!lws_adopt_socket_vhost(w->vh, fd))      /* lws closed fd */
+		raw_set(w, fd, RAW_NONE);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -260,6 +316,10 @@ static int write_http(struct lws *wsi, struct pss *s)
 						(const unsigned char *)s->resp.set_cookie,
 						(int)strlen(s->resp.set_cookie), &p, end))
 			return -1;
+		if (s->conn_close &&
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+						(const unsigned char *)"close", 5, &p, end))
+			return -1;
 		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 						(const unsigned char *)"no-store", 8, &p, end) ||
 		    lws_finalize_write_http_header(wsi, start, &p, end))
@@ -318,9 +378,12 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 {
 	char host[256], len_hdr[32], te[64];
 	const struct web_asset *a;
+	enum raw_state raw = raw_take(w, lws_get_socket_fd(wsi));
 
 	pss_reset_http(s);
 	s->wsi = wsi;
+	/* one request per connection that web_listen peeked at */
+	s->conn_close = raw != RAW_NONE;
 	s->method = method_of(wsi);
 	snprintf(s->path, sizeof(s->path), "%s", uri);
 	if (lws_get_peer_simple(wsi, s->peer, sizeof(s->peer)) == NULL)
@@ -331,6 +394,14 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->cookie, sizeof(s->cookie));
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, len_hdr, sizeof(len_hdr));
 	hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
+	if (raw == RAW_USED) {
+		/* a client that ignored our Connection: close */
+		resp_error(&s->resp, 400, "one request per connection: the previous answer "
+			   "said Connection: close");
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
 	if (!host_ok(w, host)) {
 		resp_error(&s->resp, 403, "Host \"%.100s\" is not this gateway's address", host);
 		s->close_after = true;
@@ -339,6 +410,14 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 	}
 	if (strlen(uri) >= sizeof(s->path)) {
 		resp_error(&s->resp, 414, "the URL is longer than %d bytes", WEB_PATH_MAX - 1);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (raw == RAW_BAD) {
+		/* lws already turned it into another path: answer for the path sent */
+		resp_error(&s->resp, 404, "no such route: the path has an empty or a dot segment, "
+			   "or an encoded separator");
 		s->close_after = true;
 		respond(wsi, s);
 		return 0;
@@ -609,6 +688,7 @@ static int ws_confirm(struct web *w, struct lws *wsi)
 	char key[64];
 	const char *why = NULL;
 	int code = 403;
+	enum raw_state raw = raw_take(w, lws_get_socket_fd(wsi));
 
 	hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
@@ -620,9 +700,12 @@ static int ws_confirm(struct web *w, struct lws *wsi)
 	/* compare host:port of the Origin with the Host header */
 	const char *o = strstr(origin, "://");
 	snprintf(hh, sizeof(hh), "%s", o ? o + 3 : "");
-	if (strcmp(path, "/ws") != 0) {
+	if (strcmp(path, "/ws") != 0 || raw == RAW_BAD) {
 		why = "websocket is served on /ws only";
 		code = 404;
+	} else if (raw == RAW_USED) {
+		why = "one request per connection";
+		code = 400;
 	} else if (!host_ok(w, host)) {
 		why = "Host is not this gateway's address";
 	} else if (!origin[0] || strcasecmp(hh, host) != 0) {
@@ -754,6 +837,17 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 	memset(&info, 0, sizeof(info));
 	info.port = o->http_port;
 	info.iface = w->host_any ? NULL : o->http_host;
+	if (!o->tls_cert) {
+		/* plain HTTP: accept ourselves to see raw request lines */
+		if (web_listen_start(gw->loop, o->http_host, o->http_port, on_connection, w,
+				     &w->listen, err, errlen) < 0) {
+			auth_free(w->auth);
+			free(w);
+			return -1;
+		}
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = NULL;
+	}
 	info.protocols = protocols;
 	info.max_http_header_data = WEB_HEADER_MAX;
 	info.foreign_loops = loops;
@@ -773,10 +867,12 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 	if (!w->ctx) {
 		snprintf(err, errlen, "cannot serve HTTP on %s (address in use, or a bad "
 			 "certificate?)", o->http);
+		web_listen_stop(w->listen);   /* frees itself on the loop */
 		auth_free(w->auth);
 		free(w);
 		return -1;
 	}
+	w->vh = lws_get_vhost_by_name(w->ctx, "default");
 	if (uv_timer_init(gw->loop, &w->trim_timer) == 0) {
 		w->trim_timer.data = w;
 		w->trim_timer_on = true;
@@ -796,6 +892,8 @@ void web_stop(struct gateway *gw)
 	if (!w || w->stopping)
 		return;
 	w->stopping = true;
+	web_listen_stop(w->listen);
+	w->listen = NULL;
 	if (w->trim_timer_on)
 		uv_close((uv_handle_t *)&w->trim_timer, NULL);   /* w is freed after the loop */
 	lws_context_destroy(w->ctx);
@@ -811,6 +909,7 @@ void web_free(struct gateway *gw)
 		lws_context_destroy(w->ctx);
 	gw->web = NULL;
 	auth_free(w->auth);
+	free(w->raw);
 	free(w);
 }
 

@@ -4,6 +4,7 @@ a repeated Content-Length is 400; '//' and '..' in API paths are 404,
 never normalised into another port's path."""
 
 import json
+import os
 import socket
 import time
 
@@ -104,3 +105,59 @@ def test_two_content_lengths_are_400(broker, gateway):
                                          ("Content-Length", bad)], body))
         assert st == 400, "Content-Length %r: %s %r" % (bad, st, data)
     assert [p["name"] for p in api.ports()] == ["p1"]
+
+
+def test_empty_and_dot_segments_are_404_never_normalised(broker, gateway):
+    """lws rewrites '//' to '/' and removes '/x/..' before the gateway sees
+    the path; the raw request line decides."""
+    gw, api = start_api_gateway(gateway, broker=broker, ports=["keep"])
+    bad = ["/api/v1/ports//keep", "/api/v1//ports/keep", "//api/v1/ports/keep",
+           "/api/v1/ports/x/../keep", "/api/v1/ports/./keep", "/api/v1/ports/%2e%2e/ports/keep",
+           "/api/v1/ports/x/%2E%2E/keep", "/api/v1/ports/x%2F..%2Fkeep"]
+    for path in bad:
+        for method in ("DELETE", "GET", "PATCH"):
+            body = b'{"qos": 0}' if method == "PATCH" else b""
+            hdrs = [("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body)))] if body else []
+            st, _, data = raw(api.port, req(api, method, path, hdrs, body))
+            assert st == 404, "%s %s: %s %r" % (method, path, st, data[:200])
+    # absolute-form (lws refuses it itself)
+    st, _, _ = raw(api.port, req(api, "DELETE", "http://127.0.0.1:%d/api/v1/ports//keep"
+                                 % api.port))
+    assert st in (403, 404), st
+    p = api.get_port("keep")
+    assert p["qos"] == 1 and os.path.islink(gw.link("keep")), "a normalised path changed keep"
+    # the websocket path too
+    st, _, _ = raw(api.port, req(api, "GET", "//ws", [
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Origin", "http://127.0.0.1:%d" % api.port)]))
+    assert st == 404, st
+
+
+def test_second_request_on_a_connection_cannot_slip_past(broker, gateway):
+    """Only a connection's first request line can be checked raw, so every
+    answer says Connection: close and a pipelined second request is
+    refused, never served normalised."""
+    gw, api = start_api_gateway(gateway, broker=broker, ports=["keep"])
+    s = socket.create_connection(("127.0.0.1", api.port), timeout=3)
+    try:
+        s.sendall(req(api, "GET", "/api/v1/status") + req(api, "DELETE", "/api/v1/ports//keep"))
+        data = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    first, _, rest = data.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200"), data[:300]
+    assert b"connection: close" in first.lower(), first
+    assert b"HTTP/1.1 204" not in rest, "the pipelined DELETE was served: %r" % rest[:300]
+    assert api.get_port("keep")["name"] == "keep"
+    assert os.path.islink(gw.link("keep"))

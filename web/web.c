@@ -1,8 +1,8 @@
 /* web — libwebsockets glue: one protocol serves HTTP (static dashboard and
  * API) and the /ws websocket, on the gateway's uv loop. Responses are
- * written in HTTP_WRITEABLE only; each websocket client has its own bounded
- * queue and is dropped when it lags, never slowing the gateway. */
-#include "web.h"
+ * written in HTTP_WRITEABLE only, possibly later than the request (a
+ * web_defer); web_ws.c keeps the websocket clients' queues. */
+#include "web_int.h"
 #include "web_assets.h"
 #include "web_listen.h"
 #include "gateway.h"
@@ -11,87 +11,15 @@
 #include <libwebsockets.h>
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <openssl/evp.h>
-#include <time.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
-/* Websocket clients: at most WS_CLIENTS; each queue holds at most
- * WS_QUEUE_MAX_MSGS messages and WS_QUEUE_MAX_BYTES, and all queues
- * together WS_TOTAL_MAX_BYTES (counted as the memory a message really
- * holds); past the total the client with the longest queue is dropped. */
-#define WS_CLIENTS 64
-#define WS_QUEUE_MAX_MSGS 1024
-#define WS_QUEUE_MAX_BYTES (1024 * 1024)
-#define WS_TOTAL_MAX_BYTES (16 * 1024 * 1024)
-/* after this much queue memory was freed, give it back to the system */
-#define WS_TRIM_BYTES (256 * 1024)
-#define WS_TRIM_DELAY_MS 200
-/* the request line and headers lws holds per connection; a longer URL
- * than WEB_PATH_MAX (but within this) gets 414 */
-#define WEB_HEADER_MAX 16384
-#define WEB_PATH_MAX 512
-
-struct ws_msg {
-	struct ws_msg *next;
-	size_t len;
-	unsigned char buf[];          /* LWS_PRE + len */
-};
-
-struct pss {
-	/* http */
-	enum http_method method;
-	char path[WEB_PATH_MAX];
-	char ctype[128], auth[256], cookie[512];
-	char peer[64];
-	struct web_defer *defer;      /* an answer computed elsewhere, or NULL */
-	uint8_t *body;
-	size_t body_len;
-	bool too_big;
-	struct http_resp resp;
-	const uint8_t *out;           /* response body being written */
-	size_t out_len, out_off;
-	bool headers_done, close_after;
-	bool conn_close;              /* say Connection: close (see web_listen.h) */
-	bool decided;                 /* a response is queued: ignore any body */
-	/* websocket */
-	bool is_ws, kill;
-	struct lws *wsi;
-	struct pss *next_client;
-	struct ws_msg *q_head, **q_tail;
-	size_t q_msgs, q_bytes;
-};
+#include <unistd.h>
 
 /* An answer that comes later (a login's password check). The connection
  * and this ticket point at each other; when the client goes away first,
  * the connection lets go (d->s = NULL) and the answer is dropped. */
 struct web_defer {
 	struct pss *s;                /* borrowed; NULL once the client went away */
-};
-
-/* What web_listen saw of a connection's raw request line, by fd. */
-enum raw_state { RAW_NONE, RAW_OK, RAW_BAD, RAW_USED };
-
-struct web {
-	struct gateway *gw;
-	struct lws_context *ctx;
-	struct lws_vhost *vh;         /* borrowed from ctx */
-	struct web_listen *listen;    /* owned; NULL with TLS (lws listens) */
-	uint8_t *raw;                 /* enum raw_state by fd; owned */
-	size_t nraw;
-	struct auth *auth;            /* owned */
-	struct pss *clients;
-	size_t nclients;
-	size_t ws_bytes;              /* queued for all websocket clients */
-	size_t freed_bytes;           /* freed since the last trim */
-	uv_timer_t trim_timer;
-	bool trim_timer_on;           /* initialised: closed in web_stop */
-	bool host_any;                /* bound to a wildcard address */
-	bool stopping;
 };
 
 struct auth *web_auth(struct web *w)
@@ -482,189 +410,6 @@ static void on_body(struct pss *s, const void *in, size_t len)
 	s->body_len += len;
 }
 
-/* ---- websocket ------------------------------------------------------------ */
-
-/* What a queued message really holds: its header, LWS_PRE, the text and
- * the allocator's own overhead (two words on glibc, rounded). */
-static size_t ws_msg_cost(size_t len)
-{
-	return (sizeof(struct ws_msg) + LWS_PRE + len + 2 * sizeof(size_t) + 15) & ~(size_t)15;
-}
-
-static void ws_trim_cb(uv_timer_t *t)
-{
-	struct web *w = t->data;
-
-	w->freed_bytes = 0;
-#ifdef __GLIBC__
-	/* freed queues leave free pages in the heap that glibc keeps for later;
-	 * after a lagging client's megabytes, hand them back */
-	malloc_trim(0);
-#endif
-}
-
-/* Note freed queue memory; past WS_TRIM_BYTES, trim once, a little later
- * (one trim for a whole crowd of clients dropped together). */
-static void ws_freed(struct web *w, size_t bytes)
-{
-	w->freed_bytes += bytes;
-	if (w->freed_bytes >= WS_TRIM_BYTES && w->trim_timer_on && !w->stopping &&
-	    !uv_is_active((uv_handle_t *)&w->trim_timer))
-		uv_timer_start(&w->trim_timer, ws_trim_cb, WS_TRIM_DELAY_MS, 0);
-}
-
-static void ws_free_queue(struct web *w, struct pss *s)
-{
-	size_t bytes = s->q_bytes;
-
-	while (s->q_head) {
-		struct ws_msg *m = s->q_head;
-		s->q_head = m->next;
-		free(m);
-	}
-	s->q_tail = &s->q_head;
-	s->q_msgs = s->q_bytes = 0;
-	w->ws_bytes -= bytes;
-	ws_freed(w, bytes);
-}
-
-/* Drop a client: free its queue now and have lws close it at its next
- * timeout check (a client that never reads never becomes writeable). */
-static void ws_kill(struct web *w, struct pss *s, const char *why)
-{
-	if (s->kill)
-		return;
-	log_warn("web: dropping a websocket client: %s", why);
-	s->kill = true;
-	ws_free_queue(w, s);
-	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
-/* Make room for cost bytes in the total by dropping the clients with the
- * longest queues (the slowest readers). */
-static void ws_make_room(struct web *w, size_t cost)
-{
-	while (w->ws_bytes + cost > WS_TOTAL_MAX_BYTES) {
-		struct pss *worst = NULL;
-		for (struct pss *c = w->clients; c; c = c->next_client)
-			if (!c->kill && c->q_bytes && (!worst || c->q_bytes > worst->q_bytes))
-				worst = c;
-		if (!worst)
-			return;
-		ws_kill(w, worst, "all websocket queues together are full");
-	}
-}
-
-static void ws_enqueue(struct web *w, struct pss *s, const char *text, size_t len)
-{
-	size_t cost = ws_msg_cost(len);
-	struct ws_msg *m;
-
-	if (s->kill)
-		return;
-	if (s->q_msgs >= WS_QUEUE_MAX_MSGS || s->q_bytes + cost > WS_QUEUE_MAX_BYTES) {
-		/* a client that lags is dropped; the gateway never waits for it */
-		ws_kill(w, s, "it fell behind");
-		return;
-	}
-	ws_make_room(w, cost);
-	if (s->kill)
-		return;
-	if (!(m = malloc(sizeof(*m) + LWS_PRE + len))) {
-		ws_kill(w, s, "out of memory");
-		return;
-	}
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->buf + LWS_PRE, text, len);
-	*s->q_tail = m;
-	s->q_tail = &m->next;
-	s->q_msgs++;
-	s->q_bytes += cost;
-	w->ws_bytes += cost;
-	lws_callback_on_writable(s->wsi);
-}
-
-static void broadcast(struct web *w, json_t *ev)
-{
-	char *s;
-
-	if (!w || !w->clients) {
-		json_decref(ev);
-		return;
-	}
-	s = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
-	if (!s)
-		return;
-	for (struct pss *c = w->clients; c; c = c->next_client)
-		ws_enqueue(w, c, s, strlen(s));
-	free(s);
-}
-
-static json_t *ports_array(struct gateway *gw)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < gw->nports; i++)
-		json_array_append_new(a, gw_port_to_json(gw->ports[i], true));
-	return a;
-}
-
-static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
-{
-	json_t *hello;
-	char *txt;
-
-	s->is_ws = true;
-	s->wsi = wsi;
-	s->q_tail = &s->q_head;
-	s->next_client = w->clients;
-	w->clients = s;
-	w->nclients++;
-	hello = json_pack("{s:s, s:o, s:o}", "type", "hello", "status",
-			  api_status_json(w->gw), "ports", ports_array(w->gw));
-	txt = json_dumps(hello, JSON_COMPACT);
-	json_decref(hello);
-	if (txt)
-		ws_enqueue(w, s, txt, strlen(txt));
-	free(txt);
-}
-
-static void ws_close(struct web *w, struct pss *s)
-{
-	for (struct pss **pp = &w->clients; *pp; pp = &(*pp)->next_client)
-		if (*pp == s) {
-			*pp = s->next_client;
-			w->nclients--;
-			break;
-		}
-	ws_free_queue(w, s);
-	s->is_ws = false;
-}
-
-static int ws_writeable(struct web *w, struct lws *wsi, struct pss *s)
-{
-	struct ws_msg *m = s->q_head;
-
-	if (s->kill)
-		return -1;
-	if (!m)
-		return 0;
-	if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	s->q_head = m->next;
-	if (!s->q_head)
-		s->q_tail = &s->q_head;
-	s->q_msgs--;
-	s->q_bytes -= ws_msg_cost(m->len);
-	w->ws_bytes -= ws_msg_cost(m->len);
-	free(m);
-	if (s->q_head)
-		lws_callback_on_writable(wsi);
-	return 0;
-}
-
 /* RFC 6455 4.2.1: the key is 16 bytes in base64, so 22 characters of the
  * alphabet and "==". */
 static bool ws_key_ok(const char *k)
@@ -769,10 +514,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_ESTABLISHED:
 		if (w->nclients >= WS_CLIENTS)
 			return -1;
-		ws_open(w, wsi, s);
+		web_ws_open(w, wsi, s);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_writeable(w, wsi, s);
+		return web_ws_writeable(w, wsi, s);
 	case LWS_CALLBACK_RECEIVE:
 		/* /ws only carries events to the client. A client that sends data
 		 * (lws 4.1 also passes on unmasked frames, which RFC 6455 forbids)
@@ -783,7 +528,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return -1;
 	case LWS_CALLBACK_CLOSED:
 		if (s->is_ws)
-			ws_close(w, s);
+			web_ws_close(w, s);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -911,51 +656,4 @@ void web_free(struct gateway *gw)
 	auth_free(w->auth);
 	free(w->raw);
 	free(w);
-}
-
-bool web_has_clients(const struct gateway *gw)
-{
-	const struct web *w = gw->web;
-	return w && !w->stopping && w->clients;
-}
-
-void web_event_port(struct gateway *gw, const char *op, const struct gw_port *gp)
-{
-	if (!web_has_clients(gw))
-		return;
-	broadcast(gw->web, json_pack("{s:s, s:s, s:o}", "type", "port", "op", op, "port",
-				     gp ? gw_port_to_json(gp, true) : json_null()));
-}
-
-void web_event_state(struct gateway *gw, const struct gw_port *gp, json_t *state)
-{
-	if (!web_has_clients(gw))
-		return;
-	broadcast(gw->web, json_pack("{s:s, s:s, s:O}", "type", "state", "name", gp->cfg.name,
-				     "state", state));
-}
-
-void web_event_traffic(struct gateway *gw, const struct gw_port *gp, const char *dir,
-		       const uint8_t *p, size_t n)
-{
-	char *b64;
-	size_t blen = (n + 2) / 3 * 4 + 1;
-
-	if (!web_has_clients(gw) || !(b64 = malloc(blen)))
-		return;
-	EVP_EncodeBlock((unsigned char *)b64, p, (int)n);   /* NUL-terminates */
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	broadcast(gw->web, json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "traffic", "name",
-				     gp->cfg.name, "dir", dir, "ts",
-				     (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-				     "data", b64));
-	free(b64);
-}
-
-void web_event_broker(struct gateway *gw, bool connected)
-{
-	if (!web_has_clients(gw))
-		return;
-	broadcast(gw->web, json_pack("{s:s, s:b}", "type", "broker", "connected", connected));
 }

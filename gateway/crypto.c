@@ -48,10 +48,12 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 	return s[2 * n] == '\0' || s[2 * n] == '$' ? 0 : -1;
 }
 
+/* A NUL byte is refused: HMAC pads its key with zeros, so "abc\0" would
+ * hash exactly like "abc". */
 static int pbkdf2(const char *pw, size_t len, const unsigned char *salt, int iter,
 		  unsigned char out[HASH_LEN])
 {
-	if (len > INT_MAX)
+	if (len > INT_MAX || memchr(pw, '\0', len))
 		return -1;
 	return PKCS5_PBKDF2_HMAC(pw, (int)len, salt, SALT_LEN, iter, EVP_sha256(), HASH_LEN,
 				 out) == 1 ? 0 : -1;
@@ -90,6 +92,8 @@ int crypto_password_verify(const char *pw, size_t len, const char *stored)
 	if (unhex(p1 + 1, salt, SALT_LEN) < 0 || !(p2 = strchr(p1 + 1, '$')) ||
 	    unhex(p2 + 1, want, HASH_LEN) < 0 || p2[1 + 2 * HASH_LEN] != '\0')
 		return -1;
+	if (memchr(pw, '\0', len))
+		return 0;                         /* never a stored password */
 	if (pbkdf2(pw, len, salt, (int)iter, got) < 0)
 		return -1;
 	ok = CRYPTO_memcmp(want, got, HASH_LEN) == 0;

@@ -13,12 +13,13 @@
 /* a token or a digest as hex, NUL included */
 #define CRYPTO_HEX64 65
 
-/* Hash pw (len bytes, any bytes) for storage into out (outlen >= 
- * CRYPTO_HASH_MAX). 0, or -1 (no random bytes, out too small). */
+/* Hash pw (len bytes, no NUL among them) for storage into out (outlen >=
+ * CRYPTO_HASH_MAX). 0, or -1 (a NUL byte, no random bytes, out too small). */
 int crypto_password_hash(const char *pw, size_t len, char *out, size_t outlen);
 
 /* 1 if pw (len bytes) matches a stored crypto_password_hash value, 0 if it
- * does not, -1 if stored is malformed. Constant-time compare. Thread-safe. */
+ * does not (always for a pw holding NUL: HMAC would pad "abc" to "abc\0"),
+ * -1 if stored is malformed. Constant-time compare. Thread-safe. */
 int crypto_password_verify(const char *pw, size_t len, const char *stored);
 
 /* nbytes random bytes as hex into out (outlen >= 2*nbytes+1). 0 or -1. */

@@ -2,8 +2,9 @@
  * (readable) and a timer until its request line is complete (or
  * PEEK_MAX bytes arrived), then handed over; a connection that sends no
  * complete line within SNIFF_TIMEOUT_MS is closed, and at most SNIFF_MAX
- * connections wait at once (more are closed at accept: a slow client
- * cannot hold the gateway's memory). */
+ * connections wait at once: a new one pushes out the one waiting longest
+ * (new connections are at the list's head), so idle connections can
+ * neither hold the gateway's memory nor lock real clients out. */
 #include "web_listen.h"
 #include "log.h"
 
@@ -193,8 +194,16 @@ static void on_accept(uv_poll_t *h, int status, int events)
 	if (status < 0 || l->stopping)
 		return;
 	while ((fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (l->nsniffs >= SNIFF_MAX || !(s = calloc(1, sizeof(*s)))) {
-			close(fd);            /* too many idle connections */
+		if (l->nsniffs >= SNIFF_MAX) {
+			/* the oldest waiter has had the longest to send its line:
+			 * a client sends its request at once, a slow one loses */
+			struct sniff *old = l->sniffs;
+			while (old->next)
+				old = old->next;
+			sniff_end(old);
+		}
+		if (!(s = calloc(1, sizeof(*s)))) {
+			close(fd);
 			continue;
 		}
 		s->l = l;

@@ -161,3 +161,24 @@ def test_second_request_on_a_connection_cannot_slip_past(broker, gateway):
     assert b"HTTP/1.1 204" not in rest, "the pipelined DELETE was served: %r" % rest[:300]
     assert api.get_port("keep")["name"] == "keep"
     assert os.path.islink(gw.link("keep"))
+
+
+def test_idle_connections_do_not_lock_clients_out(broker, gateway):
+    """Connections that never send a request line (slowloris) are bounded
+    and pushed out by newer ones: the API keeps answering."""
+    gw, api = start_api_gateway(gateway, broker=broker)
+    idle = []
+    try:
+        for _ in range(400):
+            idle.append(socket.create_connection(("127.0.0.1", api.port), timeout=5))
+            idle[-1].sendall(b"GET /api/v1/sta")       # never finished
+        t = time.monotonic()
+        r = api.get("/api/v1/status")
+        ms = (time.monotonic() - t) * 1000
+        print("\nGET /api/v1/status with 400 idle connections open: %d in %.1f ms"
+              % (r.status, ms))
+        assert r.status == 200, r
+    finally:
+        for s in idle:
+            s.close()
+    assert gw.running()

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define LINK_TMP_STALE_S 60
 
 int port_link_make(const char *dir, const char *name, const char *target, char *link,
 		   size_t linklen, char *err, size_t errlen)
@@ -104,12 +107,15 @@ int port_link_clean(const char *dir)
 	while ((e = readdir(d))) {
 		if (!link_tmp_name(e->d_name, &pid))
 			continue;
-		/* a live process (another gateway on this directory) may be
-		 * between its symlink() and rename() right now */
-		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
-			continue;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISLNK(st.st_mode))
+			continue;
+		/* a live process (another gateway on this directory) may be
+		 * between its symlink() and rename() right now; that takes
+		 * microseconds, so an old temporary is stale even when its PID
+		 * now belongs to some other process */
+		if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH) &&
+		    st.st_mtime > time(NULL) - LINK_TMP_STALE_S)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
 			log_info("removed a stale link temporary %s/%s", dir, e->d_name);

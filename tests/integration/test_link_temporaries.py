@@ -4,6 +4,7 @@ start removes such symlinks of the gateway's own naming, and nothing else."""
 
 import os
 import subprocess
+import time
 
 
 def dead_pid():
@@ -25,6 +26,11 @@ def test_stale_link_temporaries_removed_at_start(gateway, broker):
                   ".p1.%d.tmpx" % pid]
     for n in stale + keep_links:
         os.symlink("/dev/pts/999999", os.path.join(d, n))
+    # a live PID but an hour old: the PID was reused, the temporary is stale
+    old = ".p5.%d.tmp" % os.getpid()
+    os.symlink("/dev/pts/999998", os.path.join(d, old))
+    os.utime(os.path.join(d, old), (time.time() - 3600,) * 2, follow_symlinks=False)
+    stale.append(old)
     regular = ".p2.%d.tmp" % pid                    # right name, but a regular file
     with open(os.path.join(d, regular), "w") as f:
         f.write("not ours")

@@ -111,6 +111,8 @@ def test_clients_that_never_read_are_dropped_and_memory_returns(broker, gateway,
           % (dropped, base / 1024, peak[0] / 1024, after / 1024,
              " (ASan build: not asserted)" if asan else "", api_ms))
     assert dropped == 64, "%d of 64 clients that never read were dropped" % dropped
+    assert "all websocket queues together are full" in gw.log_text(), \
+        "the total bound did not act (64 x 1 MiB per client is more than the total)"
     assert gw.running()
     if not asan:
         # 16 MiB of queues at most, plus what lws and the kernel hold

@@ -54,6 +54,8 @@ void web_event_traffic(struct gateway *gw, const struct gw_port *gp, const char 
 		       const uint8_t *p, size_t n);
 void web_event_broker(struct gateway *gw, bool connected);
 bool web_has_clients(const struct gateway *gw);
+/* Websocket clients connected now (for status and metrics). */
+size_t web_ws_clients(const struct gateway *gw);
 
 /* api.c: route one request. The caller checked Host and body size. */
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,

@@ -197,6 +197,12 @@ int web_ws_writeable(struct web *w, struct lws *wsi, struct pss *s)
 	return 0;
 }
 
+size_t web_ws_clients(const struct gateway *gw)
+{
+	const struct web *w = gw->web;
+	return w && !w->stopping ? w->nclients : 0;
+}
+
 bool web_has_clients(const struct gateway *gw)
 {
 	const struct web *w = gw->web;

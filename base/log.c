@@ -11,15 +11,17 @@
 #include <string.h>
 #include <time.h>
 
-#define SITES 64
+#define SITES 128
 
 static enum log_level current = LOG_INFO;   /* set once at start-up */
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
-/* One call site's window. */
+/* One key's window: a call site (text 0), or a call site and the text
+ * it wrote (a hash of it). */
 struct site {
 	const char *file;             /* NULL: free slot */
 	int line;
+	uint32_t text;
 	enum log_level level;
 	const char *fmt;              /* a literal: quoted in the summary */
 	uint64_t start_ms;            /* window start */
@@ -91,22 +93,36 @@ static void expire(uint64_t now)
 
 /* Caller holds mu: the site's slot (the oldest is reused when all are
  * taken, after its summary). */
-static struct site *site_get(const char *file, int line, enum log_level l, const char *fmt,
-			     uint64_t now)
+static struct site *site_get(const char *file, int line, uint32_t text, enum log_level l,
+			     const char *fmt, uint64_t now, const struct site *keep)
 {
-	struct site *old = &sites[0];
+	struct site *old = NULL;
 
 	for (int i = 0; i < SITES; i++) {
 		struct site *s = &sites[i];
-		if (s->file == file && s->line == line)
+		if (s->file == file && s->line == line && s->text == text) {
+			if (now - s->start_ms >= LOG_WINDOW_S * 1000u)
+				site_summary(s, now);      /* a new window */
 			return s;
-		if (!s->file || (old->file && s->start_ms < old->start_ms))
+		}
+		if (s != keep && (!old || !s->file ||
+				  (old->file && s->start_ms < old->start_ms)))
 			old = s;
 	}
 	if (old->file)
 		site_summary(old, now);
-	*old = (struct site){ file, line, l, fmt, now, 0, 0 };
+	*old = (struct site){ file, line, text, l, fmt, now, 0, 0 };
 	return old;
+}
+
+/* FNV-1a of the line, never 0 (0 is the call site's own key). */
+static uint32_t text_hash(const char *t)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * 16777619u;
+	return h ? h : 1;
 }
 
 static void flush_at_exit(void)
@@ -141,11 +157,13 @@ void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, .
 	pthread_mutex_lock(&mu);
 	expire(now);
 	if (l <= LOG_WARN) {
-		struct site *s = site_get(file, line, l, fmt, now);
-		if (now - s->start_ms >= LOG_WINDOW_S * 1000u)
-			site_summary(s, now);
-		if (s->written >= LOG_BURST) {
-			s->suppressed++;
+		/* the same line LOG_BURST times, and any lines LOG_SITE_BURST times */
+		struct site *t = site_get(file, line, text_hash(text), l, fmt, now, NULL);
+		struct site *s = site_get(file, line, 0, l, fmt, now, t);
+		struct site *full = t->written >= LOG_BURST ? t :
+				    s->written >= LOG_SITE_BURST ? s : NULL;
+		if (full) {
+			full->suppressed++;
 			if (!atexit_done) {
 				/* the count is not lost when the process ends */
 				atexit(flush_at_exit);
@@ -154,6 +172,7 @@ void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, .
 			pthread_mutex_unlock(&mu);
 			return;
 		}
+		t->written++;
 		s->written++;
 	}
 	write_line(l, text);

@@ -1,14 +1,16 @@
 /* log — one line per event on stderr, with a level filter.
  *
- * Repeated warnings and errors are rate-limited per call site: the first
- * LOG_BURST lines of a site in a LOG_WINDOW_S window are written, the rest
- * counted, and one line says how many were suppressed (when the site logs
- * again after its window, at the next line of any site after that, or at
- * exit). Info and debug lines are never suppressed. */
+ * Repeated warnings and errors are rate-limited: in a LOG_WINDOW_S window a
+ * call site writes the same line at most LOG_BURST times and any lines at
+ * most LOG_SITE_BURST times; the rest are counted, and one line says how
+ * many were suppressed (when the key logs again after its window, at the
+ * next line of any site after that, or at exit). Info and debug lines are
+ * never suppressed. */
 #ifndef MQTTTY_LOG_H
 #define MQTTTY_LOG_H
 
 #define LOG_BURST 5
+#define LOG_SITE_BURST 20
 #define LOG_WINDOW_S 10
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };

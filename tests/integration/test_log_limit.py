@@ -35,7 +35,8 @@ def test_bad_set_flood_logs_a_bounded_number_of_lines(broker, gateway, gw_id):
           "line(s); %d log lines in all" % (N + 1, secs, len(written), suppressed,
                                              len(summaries), len(lines)))
     assert summaries, "no line says how many messages were suppressed"
-    # 5 lines a 10 s window per call site, plus a summary per window
+    # per 10 s window a call site writes the same line 5 times and any
+    # lines 20 times
     windows = int(secs / 10) + 2
-    assert len(written) <= 5 * windows, "%d 'set ignored' lines" % len(written)
+    assert len(written) <= 20 * windows, "%d 'set ignored' lines" % len(written)
     assert len(written) + suppressed == N + 1, (len(written), suppressed)

@@ -69,7 +69,7 @@ static int count(const char *hay, const char *needle)
 
 static void one_site(int i)
 {
-	log_warn("port p1: set ignored: not JSON: item %d", i);
+	log_warn("port p1: set ignored: not JSON: %s", i >= 0 ? "'[' or '{' expected" : "");
 }
 
 static void test_repeated_warning_suppressed(void **state)
@@ -87,7 +87,7 @@ static void test_repeated_warning_suppressed(void **state)
 	assert_int_equal(count(out, "an info line"), 20);
 	assert_int_equal(count(out, "another site"), 1);
 	assert_non_null(strstr(out, "395 similar messages suppressed"));
-	assert_non_null(strstr(out, "port p1: set ignored: not JSON: item %d"));
+	assert_non_null(strstr(out, "port p1: set ignored: not JSON: %s"));
 	free(out);
 	/* flushed: nothing more to say */
 	log_flush();
@@ -96,10 +96,30 @@ static void test_repeated_warning_suppressed(void **state)
 	free(out);
 }
 
+static void varied_site(int i)
+{
+	log_error("port p2: set ignored: baud %d is out of range", i);
+}
+
+/* Lines that differ (each its own text) are limited per call site too. */
+static void test_varied_lines_limited_per_site(void **state)
+{
+	char *out;
+
+	for (int i = 0; i < 30; i++)
+		varied_site(i);
+	log_flush();
+	out = captured();
+	assert_int_equal(count(out, "error port p2: set ignored: baud"), LOG_SITE_BURST);
+	assert_non_null(strstr(out, "10 similar messages suppressed"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repeated_warning_suppressed),
+		cmocka_unit_test(test_varied_lines_limited_per_site),
 	};
 	return cmocka_run_group_tests(tests, capture, release);
 }

@@ -40,6 +40,7 @@ struct web_listen {
 	void *arg;
 	struct sniff *sniffs;
 	unsigned nsniffs;
+	unsigned nclosing;            /* sniffs whose handles are still closing */
 	bool stopping;
 	int open_handles;             /* the listener's own poll: freed at 0 */
 };
@@ -118,7 +119,7 @@ bool web_target_raw_ok(const char *line, size_t len)
 
 static void listen_maybe_free(struct web_listen *l)
 {
-	if (l->stopping && !l->sniffs && !l->open_handles)
+	if (l->stopping && !l->sniffs && !l->nclosing && !l->open_handles)
 		free(l);
 }
 
@@ -130,6 +131,7 @@ static void sniff_closed(uv_handle_t *h)
 	if (--s->open_handles)
 		return;
 	free(s);
+	l->nclosing--;
 	listen_maybe_free(l);
 }
 
@@ -149,6 +151,7 @@ static void sniff_end(struct sniff *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	l->nclosing++;
 	uv_close((uv_handle_t *)&s->poll, sniff_closed);
 	uv_close((uv_handle_t *)&s->timer, sniff_closed);
 }

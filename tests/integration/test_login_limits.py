@@ -163,23 +163,32 @@ def test_password_with_nul_is_refused(broker, gateway):
 
 
 def test_login_client_gone_before_the_answer(broker, gateway):
-    """A client that hangs up while its password is checked: the gateway
+    """Clients that hang up while their password is checked: the gateway
     neither crashes nor answers a freed connection (ASan watches), and a
-    check that ran still counts as a failure. (A check still waiting for a
-    hashing thread when its client left is dropped unhashed, so the guesses
-    are spaced out here.)"""
+    check that ran still counts as a failure. (A client that hangs up at
+    once may be closed before its request is read, and a check still
+    waiting for the hashing thread when its client left is dropped
+    unhashed: neither costs anything, so neither counts.)"""
     import socket
     gw, api, _ = auth_gateway(gateway, broker)
-    for i in range(5):
+
+    def guess(src, i, wait):
         body = json.dumps({"password": "gone %d" % i}).encode()
-        s = socket.create_connection(("127.0.0.1", api.port), source_address=("127.0.0.5", 0))
+        s = socket.create_connection(("127.0.0.1", api.port), source_address=(src, 0))
         s.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                   b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
                   % (api.port, len(body), body))
+        time.sleep(wait)
         s.close()
-        time.sleep(0.5)
+
+    for i in range(10):                    # gone at once, in a burst
+        guess("127.0.0.6", i, 0)
+    time.sleep(1.0)                        # the burst's checks are done or dropped
+    for i in range(5):                     # gone while (or after) being checked
+        guess("127.0.0.5", i, 0.1)
+        time.sleep(0.4)
     time.sleep(0.5)
     assert gw.running()
     st, h, _ = login_from(api.port, "127.0.0.5", PASSWORD)
-    assert st == 429, "hung-up guesses were not counted: %d" % st
+    assert st == 429, "hung-up guesses that were checked did not count: %d" % st
     assert api.answers()

@@ -45,6 +45,18 @@ struct web_listen {
 	int open_handles;             /* the listener's own poll: freed at 0 */
 };
 
+/* Non-blocking and close-on-exec, the portable way (macOS has no accept4
+ * nor SOCK_NONBLOCK). */
+static int fd_prepare(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	return 0;
+}
+
 /* ---- the raw target ------------------------------------------------------ */
 
 static int hexval(char c)
@@ -196,7 +208,11 @@ static void on_accept(uv_poll_t *h, int status, int events)
 
 	if (status < 0 || l->stopping)
 		return;
-	while ((fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept(l->fd, NULL, NULL)) >= 0) {
+		if (fd_prepare(fd) < 0) {
+			close(fd);
+			continue;
+		}
 		if (l->nsniffs >= SNIFF_MAX) {
 			/* the oldest waiter has had the longest to send its line:
 			 * a client sends its request at once, a slow one loses */
@@ -250,9 +266,14 @@ static int bind_listen(const char *host, int port, bool any, char *err, size_t e
 		return -1;
 	}
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(ai->ai_family, ai->ai_socktype, 0);
 		if (fd < 0)
 			continue;
+		if (fd_prepare(fd) < 0) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6) {
 			int v6only = 0;

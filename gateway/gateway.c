@@ -398,6 +398,7 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	if (prepare_link_dir(opt->link_dir) < 0)
 		return -1;
 	absolute_link_dir(opt);
+	port_link_clean(opt->link_dir);   /* left by a kill between symlink and rename */
 	if (store_open(opt->db, &gw->store, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty: %s\n", err);
 		return -1;

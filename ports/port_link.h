@@ -16,4 +16,12 @@ int port_link_make(const char *dir, const char *name, const char *target, char *
  * have taken the name meanwhile). A "" link is ignored. */
 void port_link_remove(const char *link, const char *target);
 
+/* Remove the temporaries port_link_make leaves behind when the process is
+ * killed between symlink() and rename(): DIR/.NAME.PID.tmp where NAME is a
+ * port name, PID a number that is not a running process (or is ours, or
+ * the link is over a minute old), and the entry is a symlink. Nothing else
+ * is touched. Returns how many were
+ * removed (0 if DIR cannot be read). Call once at start-up. */
+int port_link_clean(const char *dir);
+
 #endif

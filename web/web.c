@@ -1,95 +1,130 @@
 /* web — libwebsockets glue: one protocol serves HTTP (static dashboard and
  * API) and the /ws websocket, on the gateway's uv loop. Responses are
- * written in HTTP_WRITEABLE only; each websocket client has its own bounded
- * queue and is dropped when it lags, never slowing the gateway. */
-#include "web.h"
+ * written in HTTP_WRITEABLE only, possibly later than the request (a
+ * web_defer); web_ws.c keeps the websocket clients' queues. */
+#include "web_int.h"
 #include "web_assets.h"
+#include "web_listen.h"
 #include "gateway.h"
-#include "port_svc.h"
 #include "log.h"
 
 #include <libwebsockets.h>
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <time.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#define WS_QUEUE_MAX_MSGS 1024
-#define WS_QUEUE_MAX_BYTES (4 * 1024 * 1024)
-#define SESSIONS 64
-#define SESSION_TTL_MS (7ull * 24 * 3600 * 1000)
-
-struct ws_msg {
-	struct ws_msg *next;
-	size_t len;
-	unsigned char buf[];          /* LWS_PRE + len */
+/* An answer that comes later (a login's password check). The connection
+ * and this ticket point at each other; when the client goes away first,
+ * the connection lets go (d->s = NULL) and the answer is dropped. */
+struct web_defer {
+	struct pss *s;                /* borrowed; NULL once the client went away */
 };
 
-struct pss {
-	/* http */
-	enum http_method method;
-	char path[256];
-	char ctype[128], auth[256], cookie[512];
-	uint8_t *body;
-	size_t body_len;
-	bool too_big;
-	struct http_resp resp;
-	const uint8_t *out;           /* response body being written */
-	size_t out_len, out_off;
-	bool headers_done, close_after;
-	bool decided;                 /* a response is queued: ignore any body */
-	/* websocket */
-	bool is_ws, kill;
-	struct lws *wsi;
-	struct pss *next_client;
-	struct ws_msg *q_head, **q_tail;
-	size_t q_msgs, q_bytes;
-};
-
-struct session {
-	char id[65];
-	uint64_t expires;
-};
-
-struct web {
-	struct gateway *gw;
-	struct lws_context *ctx;
-	struct pss *clients;
-	size_t nclients;
-	struct session sessions[SESSIONS];
-	bool host_any;                /* bound to a wildcard address */
-	bool stopping;
-	struct gw_observer obs;       /* registered with the gateway's events */
-};
-
-/* ---- sessions ------------------------------------------------------------ */
-
-int web_session_add(struct web *w, const char *id)
+struct auth *web_auth(struct web *w)
 {
-	uint64_t now = uv_now(w->gw->loop);
-	struct session *s = &w->sessions[0];
-
-	for (int i = 0; i < SESSIONS; i++)      /* a free or the oldest slot */
-		if (w->sessions[i].expires < s->expires)
-			s = &w->sessions[i];
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	s->expires = now + SESSION_TTL_MS;
-	return 0;
+	return w ? w->auth : NULL;
 }
 
-bool web_session_valid(struct web *w, const char *id)
-{
-	uint64_t now = uv_now(w->gw->loop);
+/* ---- deferred answers ---------------------------------------------------- */
 
-	if (strlen(id) != 64)
-		return false;
-	for (int i = 0; i < SESSIONS; i++)
-		if (w->sessions[i].expires > now &&
-		    CRYPTO_memcmp(w->sessions[i].id, id, 64) == 0)
-			return true;
-	return false;
+static void respond(struct lws *wsi, struct pss *s);
+
+struct web_defer *web_defer_begin(struct web *w, const struct http_req *req,
+				  struct http_resp *r)
+{
+	struct pss *s = req->conn;
+	struct web_defer *d;
+
+	if (!s || s->defer || !(d = calloc(1, sizeof(*d))))
+		return NULL;
+	d->s = s;
+	s->defer = d;
+	s->decided = true;            /* nothing more is read for this request */
+	r->deferred = true;
+	/* lws closes a connection left quiet too long; the answer is dropped then */
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_HTTP_CONTENT, 60);
+	return d;
+}
+
+bool web_defer_alive(const struct web_defer *d)
+{
+	return d && d->s;
+}
+
+void web_defer_answer(struct web_defer *d, struct http_resp *resp)
+{
+	struct pss *s = d ? d->s : NULL;
+
+	if (!s) {
+		free(resp->body);
+		free(d);
+		return;
+	}
+	s->defer = NULL;
+	free(s->resp.body);
+	s->resp = *resp;
+	s->resp.deferred = false;
+	resp->body = NULL;
+	free(d);
+	lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
+	respond(s->wsi, s);
+}
+
+/* The client went away: a pending answer must not find this session. */
+static void defer_detach(struct pss *s)
+{
+	if (s->defer) {
+		s->defer->s = NULL;
+		s->defer = NULL;
+	}
+}
+
+/* ---- raw request targets (web_listen) ------------------------------------- */
+
+static void raw_set(struct web *w, int fd, enum raw_state st)
+{
+	if (fd < 0)
+		return;
+	if ((size_t)fd >= w->nraw) {
+		size_t n = w->nraw ? w->nraw : 64;
+		uint8_t *nr;
+		while (n <= (size_t)fd)
+			n *= 2;
+		if (!(nr = realloc(w->raw, n)))
+			return;
+		memset(nr + w->nraw, RAW_NONE, n - w->nraw);
+		w->raw = nr;
+		w->nraw = n;
+	}
+	w->raw[fd] = (uint8_t)st;
+}
+
+/* The state of the request now parsed on fd; marks the connection used. */
+static enum raw_state raw_take(struct web *w, int fd)
+{
+	enum raw_state st;
+
+	if (fd < 0 || (size_t)fd >= w->nraw || w->raw[fd] == RAW_NONE)
+		return RAW_NONE;
+	st = (enum raw_state)w->raw[fd];
+	w->raw[fd] = RAW_USED;
+	return st;
+}
+
+/* web_listen hands over a connection whose request line arrived. */
+static void on_connection(void *arg, int fd, bool raw_ok)
+{
+	struct web *w = arg;
+
+	if (w->stopping || !w->vh) {
+		close(fd);
+		return;
+	}
+	raw_set(w, fd, raw_ok ? RAW_OK : RAW_BAD);
+	if (!lws_adopt_socket_vhost(w->vh, fd))      /* lws closed fd */
+		raw_set(w, fd, RAW_NONE);
 }
 
 /* ---- checks ---------------------------------------------------------------- */
@@ -174,6 +209,7 @@ static void respond_static(struct lws *wsi, struct pss *s, const struct web_asse
 
 static void pss_reset_http(struct pss *s)
 {
+	defer_detach(s);
 	free(s->body);
 	free(s->resp.body);
 	s->body = NULL;
@@ -196,10 +232,21 @@ static int write_http(struct lws *wsi, struct pss *s)
 		if (lws_add_http_common_headers(wsi, (unsigned)s->resp.status, ct, s->out_len,
 						&p, end))
 			return -1;
+		if (s->resp.retry_after > 0) {
+			char ra[16];
+			int n = snprintf(ra, sizeof(ra), "%d", s->resp.retry_after);
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+							(const unsigned char *)ra, n, &p, end))
+				return -1;
+		}
 		if (s->resp.set_cookie[0] &&
 		    lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
 						(const unsigned char *)s->resp.set_cookie,
 						(int)strlen(s->resp.set_cookie), &p, end))
+			return -1;
+		if (s->conn_close &&
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+						(const unsigned char *)"close", 5, &p, end))
 			return -1;
 		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 						(const unsigned char *)"no-store", 8, &p, end) ||
@@ -235,29 +282,78 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 	struct http_req req = {
 		.method = s->method, .path = s->path, .body = s->body,
 		.body_len = s->body_len, .content_type = s->ctype,
-		.authorization = s->auth, .cookie = s->cookie,
+		.authorization = s->auth, .cookie = s->cookie, .peer = s->peer, .conn = s,
 	};
 
 	api_handle(w->gw, w, &req, &s->resp);
-	respond(wsi, s);
+	if (!s->resp.deferred && !s->defer)
+		respond(wsi, s);
+}
+
+/* Content-Length: digits only. lws joins repeated headers with ',', so two
+ * of them (request smuggling's favourite) fail here too. */
+static bool content_length_ok(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++)
+		if (!isdigit((unsigned char)*v))
+			return false;
+	return true;
 }
 
 static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *uri)
 {
 	char host[256], len_hdr[32], te[64];
 	const struct web_asset *a;
+	enum raw_state raw = raw_take(w, lws_get_socket_fd(wsi));
 
 	pss_reset_http(s);
+	s->wsi = wsi;
+	/* one request per connection that web_listen peeked at */
+	s->conn_close = raw != RAW_NONE;
 	s->method = method_of(wsi);
 	snprintf(s->path, sizeof(s->path), "%s", uri);
+	if (lws_get_peer_simple(wsi, s->peer, sizeof(s->peer)) == NULL)
+		s->peer[0] = '\0';
 	hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, s->ctype, sizeof(s->ctype));
 	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, s->auth, sizeof(s->auth));
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, s->cookie, sizeof(s->cookie));
 	hdr(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, len_hdr, sizeof(len_hdr));
 	hdr(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, te, sizeof(te));
+	if (raw == RAW_USED) {
+		/* a client that ignored our Connection: close */
+		resp_error(&s->resp, 400, "one request per connection: the previous answer "
+			   "said Connection: close");
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
 	if (!host_ok(w, host)) {
 		resp_error(&s->resp, 403, "Host \"%.100s\" is not this gateway's address", host);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (strlen(uri) >= sizeof(s->path)) {
+		resp_error(&s->resp, 414, "the URL is longer than %d bytes", WEB_PATH_MAX - 1);
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (raw == RAW_BAD) {
+		/* lws already turned it into another path: answer for the path sent */
+		resp_error(&s->resp, 404, "no such route: the path has an empty or a dot segment, "
+			   "or an encoded separator");
+		s->close_after = true;
+		respond(wsi, s);
+		return 0;
+	}
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) &&
+	    !content_length_ok(len_hdr)) {
+		/* the body's end is ambiguous: answer and close, read nothing */
+		resp_error(&s->resp, 400, "Content-Length must be one number, given once");
 		s->close_after = true;
 		respond(wsi, s);
 		return 0;
@@ -276,7 +372,7 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		respond(wsi, s);
 		return 0;
 	}
-	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/metrics") != 0) {
+	if (strncmp(uri, "/api/", 5) != 0) {
 		if (s->method != HM_GET) {
 			resp_error(&s->resp, 405, "only GET is served outside /api");
 			respond(wsi, s);
@@ -314,141 +410,60 @@ static void on_body(struct pss *s, const void *in, size_t len)
 	s->body_len += len;
 }
 
-/* ---- websocket ------------------------------------------------------------ */
-
-static void ws_free_queue(struct pss *s)
+/* RFC 6455 4.2.1: the key is 16 bytes in base64, so 22 characters of the
+ * alphabet and "==". */
+static bool ws_key_ok(const char *k)
 {
-	while (s->q_head) {
-		struct ws_msg *m = s->q_head;
-		s->q_head = m->next;
-		free(m);
-	}
-	s->q_tail = &s->q_head;
-	s->q_msgs = s->q_bytes = 0;
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	if (strlen(k) != 24 || strcmp(k + 22, "==") != 0)
+		return false;
+	for (int i = 0; i < 22; i++)
+		if (!strchr(b64, k[i]) || !k[i])
+			return false;
+	/* the last character carries 2 bits: its low 4 bits must be zero */
+	return (strchr(b64, k[21]) - b64) % 16 == 0;
 }
 
-static void ws_enqueue(struct pss *s, const char *text, size_t len)
-{
-	struct ws_msg *m;
-
-	if (s->kill)
-		return;
-	if (s->q_msgs >= WS_QUEUE_MAX_MSGS || s->q_bytes + len > WS_QUEUE_MAX_BYTES ||
-	    !(m = malloc(sizeof(*m) + LWS_PRE + len))) {
-		/* a client that lags is dropped; the gateway never waits for it */
-		log_warn("web: dropping a websocket client that fell behind");
-		s->kill = true;
-		ws_free_queue(s);
-		lws_callback_on_writable(s->wsi);
-		return;
-	}
-	m->next = NULL;
-	m->len = len;
-	memcpy(m->buf + LWS_PRE, text, len);
-	*s->q_tail = m;
-	s->q_tail = &m->next;
-	s->q_msgs++;
-	s->q_bytes += len;
-	lws_callback_on_writable(s->wsi);
-}
-
-static void broadcast(struct web *w, json_t *ev)
-{
-	char *s;
-
-	if (!w || !w->clients) {
-		json_decref(ev);
-		return;
-	}
-	s = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
-	if (!s)
-		return;
-	for (struct pss *c = w->clients; c; c = c->next_client)
-		ws_enqueue(c, s, strlen(s));
-	free(s);
-}
-
-static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
-{
-	json_t *hello;
-	char *txt;
-
-	s->is_ws = true;
-	s->wsi = wsi;
-	s->q_tail = &s->q_head;
-	s->next_client = w->clients;
-	w->clients = s;
-	w->nclients++;
-	hello = json_pack("{s:s, s:o, s:o}", "type", "hello", "status",
-			  api_status_json(w->gw), "ports",
-			  port_svc_list_json(w->gw, true));
-	txt = json_dumps(hello, JSON_COMPACT);
-	json_decref(hello);
-	if (txt)
-		ws_enqueue(s, txt, strlen(txt));
-	free(txt);
-}
-
-static void ws_close(struct web *w, struct pss *s)
-{
-	for (struct pss **pp = &w->clients; *pp; pp = &(*pp)->next_client)
-		if (*pp == s) {
-			*pp = s->next_client;
-			w->nclients--;
-			break;
-		}
-	ws_free_queue(s);
-	s->is_ws = false;
-}
-
-static int ws_writeable(struct lws *wsi, struct pss *s)
-{
-	struct ws_msg *m = s->q_head;
-
-	if (s->kill)
-		return -1;
-	if (!m)
-		return 0;
-	if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	s->q_head = m->next;
-	if (!s->q_head)
-		s->q_tail = &s->q_head;
-	s->q_msgs--;
-	s->q_bytes -= m->len;
-	free(m);
-	if (s->q_head)
-		lws_callback_on_writable(wsi);
-	return 0;
-}
-
-/* Origin must match Host; the path must be /ws; login if required. */
+/* Origin must match Host; the path must be /ws; a well-formed key; login if
+ * required; room for one more client. */
 static int ws_confirm(struct web *w, struct lws *wsi)
 {
 	char host[256], origin[256], oh[256], hh[256], path[64], auth[256], cookie[512];
+	char key[64];
 	const char *why = NULL;
 	int code = 403;
+	enum raw_state raw = raw_take(w, lws_get_socket_fd(wsi));
 
 	hdr(wsi, WSI_TOKEN_HOST, host, sizeof(host));
 	hdr(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
 	hdr(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
 	hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, auth, sizeof(auth));
 	hdr(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof(cookie));
+	hdr(wsi, WSI_TOKEN_KEY, key, sizeof(key));
 	host_part(origin, oh, sizeof(oh));
 	/* compare host:port of the Origin with the Host header */
 	const char *o = strstr(origin, "://");
 	snprintf(hh, sizeof(hh), "%s", o ? o + 3 : "");
-	if (strcmp(path, "/ws") != 0) {
+	if (strcmp(path, "/ws") != 0 || raw == RAW_BAD) {
 		why = "websocket is served on /ws only";
 		code = 404;
+	} else if (raw == RAW_USED) {
+		why = "one request per connection";
+		code = 400;
 	} else if (!host_ok(w, host)) {
 		why = "Host is not this gateway's address";
 	} else if (!origin[0] || strcasecmp(hh, host) != 0) {
 		why = "websocket Origin does not match Host";
+	} else if (!ws_key_ok(key)) {
+		why = "Sec-WebSocket-Key must be 16 bytes in base64";
+		code = 400;
 	} else if (auth_enabled(w->gw) && !auth_check(w->gw, w, auth, cookie)) {
 		why = "log in first";
 		code = 401;
+	} else if (w->nclients >= WS_CLIENTS) {
+		why = "too many websocket clients";
+		code = 503;
 	}
 	if (!why)
 		return 0;
@@ -490,15 +505,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return s->out || s->resp.status ? write_http(wsi, s) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		/* the connection (or its per-session memory) is going away */
 		pss_reset_http(s);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return ws_confirm(w, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
-		ws_open(w, wsi, s);
+		if (w->nclients >= WS_CLIENTS)
+			return -1;
+		web_ws_open(w, wsi, s);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ws_writeable(wsi, s);
+		return web_ws_writeable(w, wsi, s);
 	case LWS_CALLBACK_RECEIVE:
 		/* /ws only carries events to the client. A client that sends data
 		 * (lws 4.1 also passes on unmasked frames, which RFC 6455 forbids)
@@ -509,7 +528,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return -1;
 	case LWS_CALLBACK_CLOSED:
 		if (s->is_ws)
-			ws_close(w, s);
+			web_ws_close(w, s);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -533,8 +552,6 @@ static void lws_log(int level, const char *line)
 		"lws: %.*s", (int)n, line);
 }
 
-static void observe(struct web *w);
-
 static bool is_loopback(const char *h)
 {
 	return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0;
@@ -554,15 +571,30 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 			 "run `mqttty passwd --db %s` first, or bind to 127.0.0.1", o->http, o->db);
 		return -1;
 	}
-	if (!(w = calloc(1, sizeof(*w))))
+	if (!(w = calloc(1, sizeof(*w))) || !(w->auth = auth_new(gw))) {
+		snprintf(err, errlen, "out of memory");
+		free(w);
 		return -1;
+	}
 	w->gw = gw;
 	w->host_any = strcmp(o->http_host, "0.0.0.0") == 0 || strcmp(o->http_host, "::") == 0;
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	memset(&info, 0, sizeof(info));
 	info.port = o->http_port;
 	info.iface = w->host_any ? NULL : o->http_host;
+	if (!o->tls_cert) {
+		/* plain HTTP: accept ourselves to see raw request lines */
+		if (web_listen_start(gw->loop, o->http_host, o->http_port, on_connection, w,
+				     &w->listen, err, errlen) < 0) {
+			auth_free(w->auth);
+			free(w);
+			return -1;
+		}
+		info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+		info.iface = NULL;
+	}
 	info.protocols = protocols;
+	info.max_http_header_data = WEB_HEADER_MAX;
 	info.foreign_loops = loops;
 	info.user = w;
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
@@ -580,11 +612,18 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 	if (!w->ctx) {
 		snprintf(err, errlen, "cannot serve HTTP on %s (address in use, or a bad "
 			 "certificate?)", o->http);
+		web_listen_stop(w->listen);   /* frees itself on the loop */
+		auth_free(w->auth);
 		free(w);
 		return -1;
 	}
+	w->vh = lws_get_vhost_by_name(w->ctx, "default");
+	if (uv_timer_init(gw->loop, &w->trim_timer) == 0) {
+		w->trim_timer.data = w;
+		w->trim_timer_on = true;
+	}
 	gw->web = w;
-	observe(w);
+	web_ws_observe(w);
 	log_info("web: dashboard on %s://%s/", o->tls_cert ? "https" : "http", o->http);
 	return 0;
 }
@@ -599,7 +638,11 @@ void web_stop(struct gateway *gw)
 	if (!w || w->stopping)
 		return;
 	w->stopping = true;
-	gw_events_del(&gw->events, &w->obs);
+	web_ws_unobserve(w);
+	web_listen_stop(w->listen);
+	w->listen = NULL;
+	if (w->trim_timer_on)
+		uv_close((uv_handle_t *)&w->trim_timer, NULL);   /* w is freed after the loop */
 	lws_context_destroy(w->ctx);
 }
 
@@ -612,88 +655,7 @@ void web_free(struct gateway *gw)
 	if (w->ctx)
 		lws_context_destroy(w->ctx);
 	gw->web = NULL;
+	auth_free(w->auth);
+	free(w->raw);
 	free(w);
-}
-
-size_t web_client_count(const struct web *w)
-{
-	return w->nclients;
-}
-
-bool web_has_clients(const struct gateway *gw)
-{
-	const struct web *w = gw->web;
-	return w && !w->stopping && w->clients;
-}
-
-/* ---- the gateway's events, observed ------------------------------------- */
-
-static bool has_clients(const struct web *w)
-{
-	return !w->stopping && w->clients;
-}
-
-static bool obs_wants_traffic(void *arg)
-{
-	return has_clients(arg);
-}
-
-static void obs_port(void *arg, const char *op, const struct gw_port *gp)
-{
-	if (!has_clients(arg))
-		return;
-	broadcast(arg, json_pack("{s:s, s:s, s:o}", "type", "port", "op", op, "port",
-				 gp ? gw_port_to_json(gp, true) : json_null()));
-}
-
-static void obs_state(void *arg, const struct gw_port *gp, json_t *state)
-{
-	if (!has_clients(arg))
-		return;
-	broadcast(arg, json_pack("{s:s, s:s, s:O}", "type", "state", "name", gp->cfg.name,
-				 "state", state));
-}
-
-static void obs_traffic(void *arg, const struct gw_port *gp, const char *dir, const char *src,
-			const uint8_t *p, size_t n)
-{
-	char *b64;
-	size_t blen = (n + 2) / 3 * 4 + 1;
-	struct timespec ts;
-
-	if (!has_clients(arg) || !(b64 = malloc(blen)))
-		return;
-	EVP_EncodeBlock((unsigned char *)b64, p, (int)n);   /* NUL-terminates */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	broadcast(arg, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "type", "traffic", "name",
-				 gp->cfg.name, "dir", dir, "src", src, "ts",
-				 (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-				 "data", b64));
-	free(b64);
-}
-
-static void obs_broker(void *arg, bool connected)
-{
-	if (!has_clients(arg))
-		return;
-	broadcast(arg, json_pack("{s:s, s:b}", "type", "broker", "connected", connected));
-}
-
-static void obs_problem(void *arg, const struct gw_port *gp, const char *problem)
-{
-	if (!has_clients(arg))
-		return;
-	broadcast(arg, json_pack("{s:s, s:s, s:s?}", "type", "problem", "name", gp->cfg.name,
-				 "problem", problem));
-}
-
-static void observe(struct web *w)
-{
-	w->obs = (struct gw_observer){
-		.arg = w, .on_port = obs_port, .on_state = obs_state,
-		.on_traffic = obs_traffic, .on_broker = obs_broker, .on_problem = obs_problem,
-		.wants_traffic = obs_wants_traffic,
-	};
-	if (gw_events_add(&w->gw->events, &w->obs) < 0)
-		log_error("web: too many observers: the dashboard gets no live events");
 }

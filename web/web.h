@@ -25,6 +25,8 @@ struct http_req {
 	const char *content_type;    /* "" if none */
 	const char *authorization;   /* "" if none */
 	const char *cookie;          /* "" if none */
+	const char *peer;            /* client address ("" if unknown) */
+	void *conn;                  /* web.c's connection, for web_defer_begin */
 };
 
 /* The answer; body is owned (malloc'd). */
@@ -34,6 +36,8 @@ struct http_resp {
 	char *body;
 	size_t len;
 	char set_cookie[160];
+	int retry_after;             /* seconds; > 0 adds Retry-After */
+	bool deferred;               /* answered later through a web_defer */
 };
 
 /* Start serving on opt->http (skipped when off). 0, or -1 + err. */
@@ -44,7 +48,8 @@ void web_stop(struct gateway *gw);
 void web_free(struct gateway *gw);
 
 bool web_has_clients(const struct gateway *gw);
-size_t web_client_count(const struct web *w);
+/* Websocket clients connected now (for status and metrics). */
+size_t web_ws_clients(const struct gateway *gw);
 
 /* api.c: route one request. The caller checked Host and body size. */
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,
@@ -53,21 +58,33 @@ json_t *api_status_json(struct gateway *gw);
 void resp_error(struct http_resp *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* auth.c */
+/* auth.c: sessions, bearer tokens, login with a per-address limit. */
+struct auth;
+/* The auth state of one web server (sessions, login limiter). NULL on OOM. */
+struct auth *auth_new(struct gateway *gw);
+/* Free it. Login checks still running keep their own memory (see auth.c). */
+void auth_free(struct auth *a);
 bool auth_enabled(struct gateway *gw);
 /* true if the request carries a valid session cookie or bearer token */
 bool auth_check(struct gateway *gw, struct web *w, const char *authorization, const char *cookie);
-/* Verify a password; on success fill cookie with a Set-Cookie value. */
-bool auth_login(struct gateway *gw, struct web *w, const char *password, char *cookie, size_t len);
-/* Hash for storage: "pbkdf2-sha256$ITER$SALT$HASH" (hex). 0 or -1. */
-int auth_hash_password(const char *password, char *out, size_t len);
-bool auth_verify_password(const char *password, const char *stored);
-/* Random token as hex (2*nbytes chars) and its SHA-256 in hex. */
-int auth_new_token(char *token, size_t tlen, char *hash_hex, size_t hlen);
-void auth_sha256_hex(const char *s, char out[65]);
+/* POST /api/v1/login with the password (len bytes, from the JSON parser).
+ * Either answers at once (400/401/429/503 in r) or defers: the password is
+ * checked off the loop and r->deferred is set; the answer (204 + cookie, or
+ * 401) goes out from the completion through a web_defer. */
+void auth_login(struct gateway *gw, struct web *w, const struct http_req *req,
+		const char *password, size_t len, struct http_resp *r);
 
-/* web.c keeps the sessions; auth.c asks through these. */
-int web_session_add(struct web *w, const char *id_hex);
-bool web_session_valid(struct web *w, const char *id_hex);
+/* web.c gives auth.c its state and keeps the connection of a deferred answer. */
+struct auth *web_auth(struct web *w);
+struct web_defer;
+/* Take over answering req (req->conn) later; r->deferred is set. NULL if out
+ * of memory (then answer now). */
+struct web_defer *web_defer_begin(struct web *w, const struct http_req *req,
+				  struct http_resp *r);
+/* false once the client went away (the answer would be dropped) */
+bool web_defer_alive(const struct web_defer *d);
+/* Answer and free d. Takes resp->body. A client that went away meanwhile
+ * gets nothing; its memory is freed here. Loop thread only. */
+void web_defer_answer(struct web_defer *d, struct http_resp *resp);
 
 #endif

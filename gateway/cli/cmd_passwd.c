@@ -3,7 +3,7 @@
 #include "cmds.h"
 #include "options.h"
 #include "store.h"
-#include "web.h"
+#include "crypto.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +12,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int read_password(char *buf, size_t len)
+/* One line from stdin into buf; its length (without the newline) in *n.
+ * A NUL byte inside is kept, so the caller can refuse it. */
+static int read_password(char *buf, size_t len, size_t *n)
 {
 	struct termios old, quiet;
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
@@ -23,15 +25,19 @@ static int read_password(char *buf, size_t len)
 		quiet.c_lflag &= (tcflag_t)~ECHO;
 		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
-	char *ok = fgets(buf, (int)len, stdin);
+	size_t i = 0;
+	int c;
+	while (i + 1 < len && (c = getchar()) != EOF && c != '\n')
+		buf[i++] = (char)c;
 	if (tty) {
 		tcsetattr(STDIN_FILENO, TCSANOW, &old);
 		fprintf(stderr, "\n");
 	}
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	if (i && buf[i - 1] == '\r')
+		i--;
+	buf[i] = '\0';
+	*n = i;
+	return i + 1 < len ? 0 : -1;
 }
 
 int cmd_passwd(int argc, char **argv)
@@ -39,7 +45,8 @@ int cmd_passwd(int argc, char **argv)
 	static const struct option lo[] = { { "db", required_argument, NULL, 'd' },
 					     { "help", no_argument, NULL, 'h' }, { 0 } };
 	char *db = getenv("MQTTTY_DB") ? strdup(getenv("MQTTTY_DB")) : NULL;
-	char pw[1024], hash[256], token[80], thash[80], err[512];
+	char pw[1024], hash[CRYPTO_HASH_MAX], token[CRYPTO_HEX64], thash[CRYPTO_HEX64], err[512];
+	size_t pwlen = 0;
 	struct store *s = NULL;
 	int c, rc = 1;
 
@@ -63,19 +70,25 @@ int cmd_passwd(int argc, char **argv)
 		fprintf(stderr, "mqttty passwd: no default database path: give --db PATH\n");
 		return 1;
 	}
-	if (read_password(pw, sizeof(pw)) < 0 || !pw[0]) {
-		fprintf(stderr, "mqttty passwd: no password read from standard input\n");
+	if (read_password(pw, sizeof(pw), &pwlen) < 0 || !pwlen) {
+		fprintf(stderr, "mqttty passwd: no password read from standard input (one line, "
+			"at most %zu bytes)\n", sizeof(pw) - 2);
 		goto out;
 	}
-	if (strlen(pw) < 8)
+	if (memchr(pw, '\0', pwlen)) {
+		/* a browser or JSON client could never send it back (contract §5) */
+		fprintf(stderr, "mqttty passwd: the password holds a NUL byte; choose another\n");
+		goto out;
+	}
+	if (pwlen < 8)
 		fprintf(stderr, "mqttty passwd: warning: a password of fewer than 8 characters "
 			"is easy to guess\n");
 	if (store_open(db, &s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty passwd: %s\n", err);
 		goto out;
 	}
-	if (auth_hash_password(pw, hash, sizeof(hash)) < 0 ||
-	    auth_new_token(token, sizeof(token), thash, sizeof(thash)) < 0) {
+	if (crypto_password_hash(pw, pwlen, hash, sizeof(hash)) < 0 ||
+	    crypto_token_new(token, thash) < 0) {
 		fprintf(stderr, "mqttty passwd: cannot get random bytes from OpenSSL\n");
 		goto out;
 	}

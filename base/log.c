@@ -27,6 +27,7 @@ struct site {
 	uint64_t start_ms;            /* window start */
 	unsigned written;             /* lines written in this window */
 	unsigned long suppressed;     /* lines dropped in this window */
+	char sample[160];             /* a text key: the line itself, for the summary */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -74,7 +75,8 @@ static void site_summary(struct site *s, uint64_t now)
 	if (s->suppressed) {
 		snprintf(line, sizeof(line), "%lu similar messages suppressed in %.1f s "
 			 "(\"%.200s\", %s:%d)", s->suppressed,
-			 (double)(now - s->start_ms) / 1000.0, s->fmt, s->file, s->line);
+			 (double)(now - s->start_ms) / 1000.0, s->sample[0] ? s->sample : s->fmt,
+			 s->file, s->line);
 		write_line(s->level, line);
 	}
 	s->suppressed = 0;
@@ -111,7 +113,7 @@ static struct site *site_get(const char *file, int line, uint32_t text, enum log
 	}
 	if (old->file)
 		site_summary(old, now);
-	*old = (struct site){ file, line, text, l, fmt, now, 0, 0 };
+	*old = (struct site){ file, line, text, l, fmt, now, 0, 0, "" };
 	return old;
 }
 
@@ -159,6 +161,8 @@ void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, .
 	if (l <= LOG_WARN) {
 		/* the same line LOG_BURST times, and any lines LOG_SITE_BURST times */
 		struct site *t = site_get(file, line, text_hash(text), l, fmt, now, NULL);
+		if (!t->sample[0])
+			snprintf(t->sample, sizeof(t->sample), "%.159s", text);
 		struct site *s = site_get(file, line, 0, l, fmt, now, t);
 		struct site *full = t->written >= LOG_BURST ? t :
 				    s->written >= LOG_SITE_BURST ? s : NULL;

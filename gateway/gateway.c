@@ -226,6 +226,7 @@ static void on_rx_dropped(void *arg, const char *topic, uint64_t n, uint64_t byt
 static void mark_refused(struct gw_port *gp, void *arg)
 {
 	gw_port_set_problem(gp, "the broker refused the subscription to %s", (const char *)arg);
+	gp->problem_sub = true;
 }
 
 static void on_sub_refused(void *arg, const char *topic, int code)

@@ -53,6 +53,7 @@ struct gw_port {
 	bool state_retry;              /* a state publish failed: the timer retries */
 	uint64_t tx_msgs, rx_msgs;     /* tx messages queued / rx messages delivered (metrics) */
 	struct port_serve *serve;      /* owned: the RFC 2217 listener, or NULL */
+	bool problem_sub;              /* the problem is a refused subscription */
 	char problem[160];             /* why the port is not working ("" = none):
 					* a refused subscription, ...; shown by the API */
 };

@@ -32,6 +32,7 @@ void gw_port_set_problem(struct gw_port *gp, const char *fmt, ...)
 		vsnprintf(now, sizeof(now), fmt, ap);
 		va_end(ap);
 	}
+	gp->problem_sub = false;
 	if (strcmp(now, gp->problem) == 0)
 		return;
 	memcpy(gp->problem, now, sizeof(now));
@@ -181,7 +182,9 @@ static void subscribe_port(struct gw_port *gp);
 
 void gw_port_on_connected(struct gw_port *gp, bool resumed)
 {
-	gw_port_set_problem(gp, NULL);     /* a refusal is told again if it recurs */
+	if (gp->problem_sub)
+		if (gp->problem_sub)
+			gw_port_set_problem(gp, NULL);  /* a refusal is told again if it recurs */
 	if (gp->be)
 		subscribe_port(gp);
 	if (!resumed)

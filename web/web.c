@@ -372,7 +372,7 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		respond(wsi, s);
 		return 0;
 	}
-	if (strncmp(uri, "/api/", 5) != 0) {
+	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/metrics") != 0) {
 		if (s->method != HM_GET) {
 			resp_error(&s->resp, 405, "only GET is served outside /api");
 			respond(wsi, s);

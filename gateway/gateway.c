@@ -521,6 +521,13 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 		goto out;
 	gw.mods = mods;
 	gw.nmods = nmods;
+	/* caught before the first link exists: a SIGTERM from then on is a
+	 * clean stop (handled once the loop runs), never the default death */
+	if (uv_signal_start(&gw.sigint, on_signal, SIGINT) < 0 ||
+	    uv_signal_start(&gw.sigterm, on_signal, SIGTERM) < 0) {
+		fprintf(stderr, "mqttty: cannot catch SIGINT/SIGTERM for a clean stop\n");
+		goto out;
+	}
 	if (port_svc_load(&gw, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mqttty: %s\n", err);
 		goto out;
@@ -530,11 +537,6 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 			fprintf(stderr, "mqttty: %s\n", err);
 			goto out;
 		}
-	}
-	if (uv_signal_start(&gw.sigint, on_signal, SIGINT) < 0 ||
-	    uv_signal_start(&gw.sigterm, on_signal, SIGTERM) < 0) {
-		fprintf(stderr, "mqttty: cannot catch SIGINT/SIGTERM for a clean stop\n");
-		goto out;
 	}
 	lag_start(&gw);
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,

@@ -6,6 +6,8 @@
 #include "web_assets.h"
 #include "gateway.h"
 #include "port_svc.h"
+#include "traffic.h"
+#include "fleet.h"
 #include "log.h"
 
 #include <libwebsockets.h>
@@ -40,6 +42,8 @@ struct pss {
 	size_t out_len, out_off;
 	bool headers_done, close_after;
 	bool decided;                 /* a response is queued: ignore any body */
+	struct lws *http_wsi;         /* while parked (a route answers later) */
+	struct pss *next_parked;
 	/* websocket */
 	bool is_ws, kill;
 	struct lws *wsi;
@@ -62,6 +66,9 @@ struct web {
 	bool host_any;                /* bound to a wildcard address */
 	bool stopping;
 	struct gw_observer obs;       /* registered with the gateway's events */
+	struct traffic *traffic;      /* recent traffic per port (web/traffic.c) */
+	struct fleet *fleet;          /* the fleet view (web/fleet.c) */
+	struct pss *parked;           /* requests whose route answers later */
 };
 
 /* ---- sessions ------------------------------------------------------------ */
@@ -239,7 +246,38 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 	};
 
 	api_handle(w->gw, w, &req, &s->resp);
+	if (s->resp.status == 0) {
+		/* the route answers later (web_api_retry runs it again) */
+		s->http_wsi = wsi;
+		s->next_parked = w->parked;
+		w->parked = s;
+		return;
+	}
 	respond(wsi, s);
+}
+
+static void unpark(struct web *w, struct pss *s)
+{
+	for (struct pss **pp = &w->parked; *pp; pp = &(*pp)->next_parked)
+		if (*pp == s) {
+			*pp = s->next_parked;
+			s->next_parked = NULL;
+			return;
+		}
+}
+
+void web_api_retry(struct web *w)
+{
+	struct pss *list = w ? w->parked : NULL;
+
+	if (w)
+		w->parked = NULL;
+	while (list) {
+		struct pss *s = list;
+		list = s->next_parked;
+		s->next_parked = NULL;
+		run_api(w, s->http_wsi, s);
+	}
 }
 
 static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *uri)
@@ -369,6 +407,22 @@ static void broadcast(struct web *w, json_t *ev)
 	free(s);
 }
 
+void web_broadcast_text(struct web *w, const char *text, size_t len)
+{
+	for (struct pss *c = w ? w->clients : NULL; c; c = c->next_client)
+		ws_enqueue(c, text, len);
+}
+
+struct traffic *web_traffic(struct web *w)
+{
+	return w ? w->traffic : NULL;
+}
+
+struct fleet *web_fleet(struct web *w)
+{
+	return w ? w->fleet : NULL;
+}
+
 static void ws_open(struct web *w, struct lws *wsi, struct pss *s)
 {
 	json_t *hello;
@@ -490,6 +544,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return s->out || s->resp.status ? write_http(wsi, s) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+		unpark(w, s);
 		pss_reset_http(s);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -584,6 +639,8 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 		return -1;
 	}
 	gw->web = w;
+	w->traffic = traffic_start(gw);   /* before observe: a ring has a message first */
+	w->fleet = fleet_new(gw, w);
 	observe(w);
 	log_info("web: dashboard on %s://%s/", o->tls_cert ? "https" : "http", o->http);
 	return 0;
@@ -600,6 +657,8 @@ void web_stop(struct gateway *gw)
 		return;
 	w->stopping = true;
 	gw_events_del(&gw->events, &w->obs);
+	traffic_stop(w->traffic);
+	fleet_stop(w->fleet);
 	lws_context_destroy(w->ctx);
 }
 
@@ -612,6 +671,8 @@ void web_free(struct gateway *gw)
 	if (w->ctx)
 		lws_context_destroy(w->ctx);
 	gw->web = NULL;
+	traffic_free(w->traffic);
+	fleet_free(w->fleet);
 	free(w);
 }
 

@@ -44,6 +44,12 @@ void web_stop(struct gateway *gw);
 void web_free(struct gateway *gw);
 
 bool web_has_clients(const struct gateway *gw);
+/* Send a ready JSON text to every websocket client (traffic, fleet). */
+void web_broadcast_text(struct web *w, const char *text, size_t len);
+/* A route that left resp->status 0 is asked again: run the parked ones. */
+void web_api_retry(struct web *w);
+struct traffic *web_traffic(struct web *w);   /* NULL when not serving */
+struct fleet *web_fleet(struct web *w);
 size_t web_client_count(const struct web *w);
 
 /* api.c: route one request. The caller checked Host and body size. */

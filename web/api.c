@@ -59,6 +59,8 @@ json_t *api_status_json(struct gateway *gw)
 
 	if (j)
 		json_object_set_new(j, "websocket_clients", json_integer(w ? web_client_count(w) : 0));
+	if (j)   /* the dashboard shows each port's topics */
+		json_object_set_new(j, "prefix", json_string(gw->opt->prefix));
 	return j;
 }
 

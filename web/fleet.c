@@ -51,6 +51,7 @@ struct fleet {
 	char f_status[TOPIC_MAX], f_ports[TOPIC_MAX], f_state[TOPIC_MAX];
 	struct gw_sub s_status, s_ports, s_state;
 	bool watching, settled, stopping;
+	bool seen_self;             /* our own status came back since watch_start */
 	uint64_t started, last_msg, last_asked;
 	uv_timer_t settle, tick, flush;
 	struct fgw **gws;           /* sorted by id */
@@ -268,6 +269,8 @@ static void on_status(void *arg, const char *topic, const uint8_t *p, size_t n, 
 		online = 0;
 	else
 		return;
+	if (strcmp(id, f->gw->opt->id) == 0)
+		f->seen_self = true;
 	if (!(g = gw_get(f, id, online >= 0)) || g->online == online)
 		return;
 	g->online = online;
@@ -461,13 +464,15 @@ static void settle_done(struct fleet *f)
 }
 
 /* Retained messages come in a burst right after subscribing: the view is
- * complete once nothing came for a moment (or after a cap). */
+ * complete once our own retained status is back (so the subscriptions are
+ * in place) and nothing came for a moment; or after a cap. */
 static void on_settle(uv_timer_t *t)
 {
 	struct fleet *f = t->data;
 	uint64_t now = now_ms(f);
 
-	if (!gw_broker_connected(f->gw) || now - f->last_msg >= 400 || now - f->started >= 5000)
+	if (!gw_broker_connected(f->gw) || now - f->started >= 5000 ||
+	    (f->seen_self && now - f->last_msg >= 300))
 		settle_done(f);
 }
 
@@ -477,7 +482,7 @@ static void watch_start(struct fleet *f)
 	if (f->watching)
 		return;
 	f->watching = true;
-	f->settled = false;
+	f->settled = f->seen_self = false;
 	f->started = f->last_msg = now_ms(f);
 	if (gw_subscribe(f->gw, &f->s_status) < 0 || gw_subscribe(f->gw, &f->s_ports) < 0 ||
 	    gw_subscribe(f->gw, &f->s_state) < 0)
@@ -593,50 +598,93 @@ static void answer(struct http_resp *r, int status, json_t *j)
 	json_decref(j);
 }
 
-static json_t *gateway_json(const struct fgw *g)
+/* One gateway of GET /fleet as text: each port object as published, with
+ * its state spliced in. Built gateway by gateway so only one small tree is
+ * ever parsed at a time (the whole answer may be megabytes). */
+static void gateway_text(struct sbuf *b, const struct fgw *g)
 {
-	json_t *ports = NULL, *out;
+	json_t *ports = g->ports ? json_loadb(g->ports, g->ports_len, 0, NULL) : NULL;
+	bool first = true;
 
-	if (g->ports)
-		ports = json_loadb(g->ports, g->ports_len, 0, NULL);
-	if (!json_is_array(ports)) {
-		json_decref(ports);
-		ports = json_array();
+	sputs(b, "{\"id\":\"");
+	sputs(b, g->id);   /* checked: [A-Za-z0-9_-] */
+	sputs(b, g->online > 0 ? "\",\"online\":true" : g->online == 0 ? "\",\"online\":false"
+	      : "\",\"online\":null");
+	sputs(b, ",\"ports\":[");
+	if (json_is_array(ports)) {
+		for (size_t i = 0; i < json_array_size(ports); i++) {
+			json_t *p = json_array_get(ports, i);
+			const char *name = json_string_value(json_object_get(p, "name"));
+			const struct fstate *s = name ? state_get((struct fgw *)g, name, false) : NULL;
+			char *t;
+
+			if (!name)
+				continue;
+			json_object_del(p, "state");
+			if (!(t = json_dumps(p, JSON_COMPACT)))
+				continue;
+			sputs(b, first ? "" : ",");
+			first = false;
+			sput(b, t, strlen(t) - 1);          /* without its closing brace */
+			sputs(b, ",\"state\":");
+			if (s && s->raw)
+				sput(b, s->raw, s->len);
+			else
+				sputs(b, "null");
+			sputs(b, "}");
+			free(t);
+		}
+	} else {
 		/* no ports list (yet): the states alone, by name */
-		for (size_t i = 0; i < g->nst; i++)
-			if (g->st[i].raw)
-				json_array_append_new(ports, json_pack("{s:s}", "name", g->st[i].name));
+		for (size_t i = 0; i < g->nst; i++) {
+			if (!g->st[i].raw)
+				continue;
+			sputs(b, first ? "{\"name\":\"" : ",{\"name\":\"");
+			first = false;
+			sputs(b, g->st[i].name);        /* checked: a port name */
+			sputs(b, "\",\"state\":");
+			sput(b, g->st[i].raw, g->st[i].len);
+			sputs(b, "}");
+		}
 	}
-	for (size_t i = 0; i < json_array_size(ports); i++) {
-		json_t *p = json_array_get(ports, i);
-		const char *name = json_string_value(json_object_get(p, "name"));
-		const struct fstate *s = name ? state_get((struct fgw *)g, name, false) : NULL;
-		json_t *st = s && s->raw ? json_loadb(s->raw, s->len, 0, NULL) : NULL;
-		if (json_is_object(p))
-			json_object_set_new(p, "state", st ? st : json_null());
-	}
-	out = json_pack("{s:s, s:o, s:o}", "id", g->id, "online",
-			g->online < 0 ? json_null() : json_boolean(g->online > 0), "ports", ports);
-	return out;
+	json_decref(ports);
+	sputs(b, "]}");
 }
 
 void fleet_api_get(struct fleet *f, struct http_resp *r)
 {
-	json_t *a, *j;
+	struct sbuf b = { 0 };
+	json_t *head;
+	char *h;
 
 	watch_start(f);
 	if (!f->settled)
 		return;                  /* web.c asks again once they are in */
-	if (!(a = json_array())) {
+	head = json_pack("{s:s, s:s, s:b}", "prefix", f->gw->opt->prefix, "self", f->gw->opt->id,
+			 "broker_connected", gw_broker_connected(f->gw));
+	h = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	json_decref(head);
+	if (h) {
+		sput(&b, h, strlen(h) - 1);
+		sputs(&b, ",\"gateways\":[");
+		for (size_t i = 0; i < f->ngws; i++) {
+			if (i)
+				sputs(&b, ",");
+			gateway_text(&b, f->gws[i]);
+		}
+		sputs(&b, "]}");
+	}
+	free(h);
+	if (!h || b.oom) {
+		free(b.p);
 		resp_error(r, 500, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < f->ngws; i++)
-		json_array_append_new(a, gateway_json(f->gws[i]));
-	j = json_pack("{s:s, s:s, s:b, s:o}", "prefix", f->gw->opt->prefix, "self",
-		      f->gw->opt->id, "broker_connected", gw_broker_connected(f->gw),
-		      "gateways", a);
-	answer(r, 200, j);
+	free(r->body);
+	r->body = b.p;
+	r->len = b.len;
+	r->status = 200;
+	r->content_type = "application/json";
 }
 
 /* The body's "gateway" and "port", checked as names (so no wildcard or

@@ -169,17 +169,25 @@ def test_remote_traffic_is_followed_once_watched(broker, gateway, mqtt, gw_id):
     m = mqtt()
     far = gw_id + "-far"
     gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+    m.publish("mqttty/%s/rig/tx" % far, b"before the watch")
     r = api.post("/api/v1/fleet/watch", {"gateway": far, "port": "rig"})
     assert r.status == 200 and r.json()["messages"] == [], r
-    m.publish("mqttty/%s/rig/tx" % far, b"FA00014074000;")
-    m.publish("mqttty/%s/rig/rx" % far, b"FA;")
 
     def kept():
         return api.post("/api/v1/fleet/watch", {"gateway": far, "port": "rig"}).json()["messages"]
-    wait_until(lambda: len(kept()) == 2, 5.0, what="the remote port's two messages")
-    msgs = kept()
-    assert [(x["dir"], base64.b64decode(x["data"])) for x in msgs] == \
-        [("tx", b"FA00014074000;"), ("rx", b"FA;")]
+
+    # the subscription takes a moment to be in place: knock until it is
+    def knocked():
+        m.publish("mqttty/%s/rig/tx" % far, b"knock")
+        return len(kept()) > 0
+    wait_until(knocked, 5.0, interval=0.2, what="the watch's subscription")
+    m.publish("mqttty/%s/rig/tx" % far, b"FA00014074000;")
+    m.publish("mqttty/%s/rig/rx" % far, b"FA;")
+    wait_until(lambda: base64.b64decode(kept()[-1]["data"]) == b"FA;", 5.0,
+               what="the remote port's messages")
+    msgs = [(x["dir"], base64.b64decode(x["data"])) for x in kept()]
+    assert msgs[-2:] == [("tx", b"FA00014074000;"), ("rx", b"FA;")]
+    assert all(d == b"knock" for _, d in msgs[:-2]), "nothing from before the watch: %r" % msgs
 
 
 def test_traffic_ring_keeps_the_last_500(broker, gateway, app, gw_id):

@@ -128,8 +128,26 @@ export class Gateway {
     return { status: r.status, data };
   }
 
+  // Sanitizer reports in any run's log (an ASan build: MQTTTY_BIN=build-asan/mqttty).
+  sanitizerReports() {
+    const out = [];
+    for (let i = 1; i <= this.runs; i++) {
+      let text = '';
+      try { text = fs.readFileSync(path.join(this.dir, `gateway-${i}.log`), 'utf8'); } catch { continue; }
+      for (const mark of ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:']) {
+        if (text.includes(mark)) out.push(`${this.id} run ${i}: ${mark}`);
+      }
+    }
+    return out;
+  }
+
   async cleanup() {
     await this.stop();
+    const bad = this.sanitizerReports();
+    if (bad.length) {
+      console.log(this.logTail());
+      throw new Error(`sanitizer reports: ${bad.join('; ')} (logs kept in ${this.dir})`);
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -523,7 +523,7 @@ function renderDetails() {
     ...kv('Kind', p.kind || '–'),
     ...(p.kind === 'device' ? kv('Device', el('code', null, p.device || '–')) : kv('Link', el('code', null, p.path || '–'))),
     ...kv('Configured', p.kind === 'device' ? `${p.baud} ${p.data_bits}${{ none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[p.parity] || '?'}${p.stop_bits}, flow ${p.flow}` : 'set by the application'),
-    ...kv('Framing', frameText(p.frame) + (p.frame && p.frame.max ? `, max ${p.frame.max} B` : '')),
+    ...kv('Framing', frameText(p.frame) + (p.frame && p.frame.max ? ` (max ${p.frame.max} B)` : '')),
     ...kv('QoS', String(p.qos ?? '–')),
     ...kv('Counters', `TX ${fmtBytes(s.tx_bytes)} · RX ${fmtBytes(s.rx_bytes)} · dropped ${s.dropped ?? '–'}`),
   ];

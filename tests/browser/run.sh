@@ -46,10 +46,12 @@ rc=0
 # other than dashboard.test.mjs start their own gateways on the same broker.
 tests=("$@")
 if [[ ${#tests[@]} -eq 0 ]]; then tests=(*.test.mjs); fi
-MQTTTY_URL="http://127.0.0.1:$hport" MQTTTY_LINK_DIR="$work/links" \
-MQTTTY_BIN="$bin" MQTTTY_BROKER="mqtt://127.0.0.1:$mport" \
-  node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout "${tests[@]}" || rc=$?
+export MQTTTY_URL="http://127.0.0.1:$hport" MQTTTY_LINK_DIR="$work/links" \
+  MQTTTY_BIN="$bin" MQTTTY_BROKER="mqtt://127.0.0.1:$mport"
+for t in "${tests[@]}"; do
+  node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout "$t" || rc=$?
+done
 if [[ $rc -ne 0 ]]; then
   echo "--- gateway log (tail)"; tail -40 "$work/gateway.log"
 fi

@@ -465,14 +465,16 @@ static void settle_done(struct fleet *f)
 
 /* Retained messages come in a burst right after subscribing: the view is
  * complete once our own retained status is back (so the subscriptions are
- * in place) and nothing came for a moment; or after a cap. */
+ * in place) and nothing came for a moment. Without a broker (or while it
+ * is still being reached at start) the answer waits 2 s, and never more
+ * than 5 s in all. */
 static void on_settle(uv_timer_t *t)
 {
 	struct fleet *f = t->data;
 	uint64_t now = now_ms(f);
 
-	if (!gw_broker_connected(f->gw) || now - f->started >= 5000 ||
-	    (f->seen_self && now - f->last_msg >= 300))
+	if (now - f->started >= 5000 || (f->seen_self && now - f->last_msg >= 300) ||
+	    (!gw_broker_connected(f->gw) && now - f->started >= 2000))
 		settle_done(f);
 }
 

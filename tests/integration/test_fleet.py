@@ -37,6 +37,13 @@ def by_id(fleet):
     return {g["id"]: g for g in fleet["gateways"]}
 
 
+def api_gateway(gateway, broker, **kw):
+    """A gateway with its API up and its broker connection made."""
+    gw, api = start_api_gateway(gateway, broker, **kw)
+    wait_until(lambda: api.status()["broker"]["connected"], 10.0, what="the broker connection")
+    return gw, api
+
+
 def test_first_get_waits_for_the_retained_view(broker, gateway, mqtt, gw_id):
     """A GET that starts the watch answers with every gateway already on the
     broker, offline ones too, ports carrying their state and peer."""
@@ -44,7 +51,7 @@ def test_first_get_waits_for_the_retained_view(broker, gateway, mqtt, gw_id):
     ghost = gw_id + "-far"
     publish_ghost(m, ghost, False, [ghost_port("r1", peer=gw_id + "/p1")], {"r1": GHOST_STATE})
     try:
-        gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+        gw, api = api_gateway(gateway, broker, ports=["p1"])
         r = api.get("/api/v1/fleet")
         assert r.status == 200, r
         f = r.json()
@@ -71,7 +78,7 @@ def test_changes_are_followed_and_told_on_the_websocket(broker, gateway, mqtt, w
     ghost = gw_id + "-ws"
     publish_ghost(m, ghost, True, [ghost_port("r1")], {"r1": GHOST_STATE})
     try:
-        gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+        gw, api = api_gateway(gateway, broker, ports=["p1"])
         assert ghost in by_id(api.get("/api/v1/fleet").json())
         w = wsc(api)
         w.wait_event(lambda e: e["type"] == "hello")
@@ -101,7 +108,7 @@ def test_changes_are_followed_and_told_on_the_websocket(broker, gateway, mqtt, w
 def test_garbage_on_the_fleet_topics_is_ignored(broker, gateway, mqtt, gw_id):
     m = mqtt()
     junk = gw_id + "-junk"
-    gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+    gw, api = api_gateway(gateway, broker, ports=["p1"])
     assert api.get("/api/v1/fleet").status == 200
     m.publish("mqttty/%s/ports" % junk, b"{not json", retain=True)
     m.publish("mqttty/%s/p/state" % junk, b"[1,2]", retain=True)
@@ -127,7 +134,7 @@ def test_send_and_set_to_a_remote_port(broker, gateway, mqtt, gw_id):
     far = gw_id + "-far"
     publish_ghost(m, far, True, [ghost_port("rig")], {"rig": GHOST_STATE})
     try:
-        gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+        gw, api = api_gateway(gateway, broker, ports=["p1"])
         assert api.get("/api/v1/fleet").status == 200
         m.subscribe("mqttty/%s/rig/rx" % far)
         m.subscribe("mqttty/%s/rig/set" % far)
@@ -168,7 +175,7 @@ def test_send_and_set_to_a_remote_port(broker, gateway, mqtt, gw_id):
 def test_remote_traffic_is_followed_once_watched(broker, gateway, mqtt, gw_id):
     m = mqtt()
     far = gw_id + "-far"
-    gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+    gw, api = api_gateway(gateway, broker, ports=["p1"])
     m.publish("mqttty/%s/rig/tx" % far, b"before the watch")
     r = api.post("/api/v1/fleet/watch", {"gateway": far, "port": "rig"})
     assert r.status == 200 and r.json()["messages"] == [], r
@@ -191,7 +198,7 @@ def test_remote_traffic_is_followed_once_watched(broker, gateway, mqtt, gw_id):
 
 
 def test_traffic_ring_keeps_the_last_500(broker, gateway, app, gw_id):
-    gw, api = start_api_gateway(gateway, broker, ports=["p1"])
+    gw, api = api_gateway(gateway, broker, ports=["p1"])
     r = api.patch("/api/v1/ports/p1", {"frame": {"mode": "delim", "delim": "\n"}})
     assert r.status == 200, r
     a = app(gw.link("p1"))

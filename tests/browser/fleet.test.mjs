@@ -87,6 +87,15 @@ describe('dashboard fleet', { skip: missingEnv, timeout: 240_000 }, () => {
     assert.match(await page.textContent('#topics'), new RegExp(`${prefix}/shack/radio/set`), 'its topics, to copy');
   });
 
+  step("the peer's state follows live on the port page", async () => {
+    await page.goto(`${home.url}/#/port/cat`);
+    const peer = page.locator('#cable [data-peer-state]');
+    await until('the peer open', async () => /^open/.test(await peer.textContent()));
+    app.close();                            // the application on shack lets go
+    app = null;
+    await until('the peer closed', async () => /^closed/.test(await peer.textContent()));
+  });
+
   step('a killed gateway shows offline within its keepalive', async () => {
     await page.goto(`${home.url}/#/fleet`);
     await card('field').waitFor();

@@ -241,3 +241,32 @@ def test_traffic_ring_keeps_the_last_500(broker, gateway, app, gw_id):
     assert_error(api.get("/api/v1/ports/p1/traffic"), 404, "p1")
     assert api.post("/api/v1/ports", {"name": "p1"}).status == 201
     assert api.get("/api/v1/ports/p1/traffic").json()["messages"] == []
+
+
+def test_set_route_changes_a_device_port_directly(broker, gateway):
+    """POST /api/v1/ports/NAME/set: the dashboard's DTR/RTS and line
+    settings for device ports, applied like BASE/set without the broker.
+    The device here is a pseudo-terminal's slave side (a tty without modem
+    lines)."""
+    import os
+    master, slave = os.openpty()
+    try:
+        gw, api = api_gateway(gateway, broker, ports=["p1"])
+        r = api.post("/api/v1/ports", {"name": "dv", "kind": "device",
+                                       "device": os.ttyname(slave), "baud": 9600})
+        assert r.status == 201, r
+        wait_until(lambda: api.get_port("dv")["state"]["open"], 5.0, what="the device open")
+        r = api.post("/api/v1/ports/dv/set", {"baud": 19200, "stop_bits": 2})
+        assert r.status == 200, r
+        wait_until(lambda: api.get_port("dv")["state"]["baud"] == 19200, 5.0,
+                   what="the new speed in the state")
+        st = api.get_port("dv")["state"]
+        assert st["stop_bits"] == 2
+        assert api.get_port("dv")["baud"] == 9600, "set changes the line, not the stored settings"
+        assert_error(api.post("/api/v1/ports/dv/set", {"power": 1}), 400, "power")
+        assert_error(api.post("/api/v1/ports/dv/set", b"{}", ctype="text/plain"), 415)
+        assert_error(api.post("/api/v1/ports/nope/set", {"rts": True}), 404, "nope")
+        assert_error(api.post("/api/v1/ports/p1/set", {"rts": True}), 400, "pty")
+    finally:
+        os.close(master)
+        os.close(slave)

@@ -270,3 +270,25 @@ def test_set_route_changes_a_device_port_directly(broker, gateway):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_without_a_broker_the_first_get_still_answers(gateway):
+    """No broker: the first GET waits a moment (the broker may still be
+    coming) and then says so; a client that gives up meanwhile harms
+    nothing."""
+    import socket
+    import time
+    from helpers import free_port
+    dead = free_port()   # nothing listens there
+    gw, api = start_api_gateway(gateway, broker_uri="mqtt://127.0.0.1:%d" % dead, ports=["p1"])
+    try:
+        api.get("/api/v1/fleet", timeout=0.3)
+    except (socket.timeout, TimeoutError, OSError):
+        pass                                  # gave up while the answer waits
+    t0 = time.monotonic()
+    r = api.get("/api/v1/fleet", timeout=10.0)
+    assert r.status == 200, r
+    assert time.monotonic() - t0 < 6.0
+    f = r.json()
+    assert f["broker_connected"] is False and f["gateways"] == []
+    assert api.status()["id"] == gw.id

@@ -6,6 +6,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { Gateway, App, launch, newPage, until, stepper, missingEnv, ARTIFACTS } from './lib.mjs';
 
 describe('dashboard fleet', { skip: missingEnv, timeout: 240_000 }, () => {
@@ -17,6 +19,7 @@ describe('dashboard fleet', { skip: missingEnv, timeout: 240_000 }, () => {
   let browser;
   let page;
   let app = null;
+  let ptyHolder = null;   // a pseudo-terminal whose slave serves as shack's "device"
   const step = stepper(test);
   const card = (id) => page.locator(`#fleet [data-gateway="${id}"]`);
 
@@ -28,6 +31,7 @@ describe('dashboard fleet', { skip: missingEnv, timeout: 240_000 }, () => {
 
   after(async () => {
     if (app) app.close();
+    if (ptyHolder) ptyHolder.kill('SIGTERM');
     if (browser) await browser.close().catch(() => {});
     await Promise.all([home.cleanup(), shack.cleanup(), field.cleanup()]);
   });
@@ -94,6 +98,35 @@ describe('dashboard fleet', { skip: missingEnv, timeout: 240_000 }, () => {
     app.close();                            // the application on shack lets go
     app = null;
     await until('the peer closed', async () => /^closed/.test(await peer.textContent()));
+  });
+
+  step('a remote device port: its line and RTS set through its set topic', async () => {
+    ptyHolder = spawn('/usr/bin/python3', ['-c',
+      'import os, sys, time\nm, s = os.openpty()\nprint(os.ttyname(s), flush=True)\ntime.sleep(600)\n'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dev = await new Promise((resolve, reject) => {
+      readline.createInterface({ input: ptyHolder.stdout }).once('line', resolve);
+      ptyHolder.once('exit', () => reject(new Error('the pty holder exited')));
+    });
+    const r = await shack.api('POST', '/ports', { name: 'rig', kind: 'device', device: dev, baud: 9600 });
+    assert.equal(r.status, 201, JSON.stringify(r.data));
+    await page.goto(`${home.url}/#/fleet/shack/rig`);
+    await until('the remote device open', async () => (await page.textContent('#console-badge')) === 'open');
+    await page.waitForSelector('#remote-line:not([hidden])');
+    await page.fill('#remote-line-form [name="baud"]', '19200');
+    await page.selectOption('#remote-line-form [name="framing"]', '8N2');
+    await page.click('#remote-line-form button[type="submit"]');
+    await until('shack applied it', async () => {
+      const st = (await shack.api('GET', '/ports/rig')).data.state;
+      return st.baud === 19200 && st.stop_bits === 2;
+    });
+    await until('the console shows it', async () => (await page.textContent('#console-line')) === '19200 8N2');
+    // raising RTS asks first, then goes out on the set topic
+    await page.click('#lines button[data-line="rts"]');
+    await page.waitForSelector('#confirm-dialog[open]');
+    assert.match(await page.textContent('#confirm-text'), /key a transmitter/);
+    await page.click('#confirm-ok');
+    await until('the set published', async () => new RegExp(`RTS on asked \\(published to ${prefix}/shack/rig/set\\)`).test(await page.textContent('#send-status')));
   });
 
   step('a killed gateway shows offline within its keepalive', async () => {

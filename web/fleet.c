@@ -198,6 +198,34 @@ static char *dup_bytes(const uint8_t *p, size_t n)
 
 /* ---- messages ------------------------------------------------------------- */
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Something beyond the bounds (fleet.h): left out, said once per watch. */
+static void left_out(struct fleet *f, const char *topic, const char *why)
+{
+	if (f->told_bounds)
+		return;
+	f->told_bounds = true;
+	log_warn("fleet: %s left out of the view: %s (further ones are not logged)", topic, why);
+}
+
+/* May the view take one more gateway id / one more state of g? */
+static bool room_for(struct fleet *f, const char *id, const char *port, const char *topic)
+{
+	struct fgw *g = fleet__gw_get(f, id, false);
+
+	if (!g && f->ngws >= FLEET_GATEWAYS_MAX) {
+		left_out(f, topic, "more than " STR(FLEET_GATEWAYS_MAX) " gateways");
+		return false;
+	}
+	if (port && g && g->nst >= FLEET_PORTS_MAX && !fleet__state_get(g, port, false)) {
+		left_out(f, topic, "more than " STR(FLEET_PORTS_MAX) " ports on one gateway");
+		return false;
+	}
+	return true;
+}
+
 static void seen(struct fleet *f)
 {
 	f->last_msg = fleet__now_ms(f);
@@ -223,6 +251,8 @@ static void on_status(void *arg, const char *topic, const uint8_t *p, size_t n, 
 		return;
 	if (strcmp(id, f->gw->opt->id) == 0)
 		f->seen_self = true;
+	if (online >= 0 && !room_for(f, id, NULL, topic))
+		return;
 	if (!(g = fleet__gw_get(f, id, online >= 0)) || g->online == online)
 		return;
 	g->online = online;
@@ -240,6 +270,12 @@ static void on_ports(void *arg, const char *topic, const uint8_t *p, size_t n, b
 	if (!f->watching || !gw_topic(f, topic, id))
 		return;
 	seen(f);
+	if (n > FLEET_PORTS_BYTES) {
+		left_out(f, topic, "a ports list over " STR(FLEET_PORTS_BYTES) " bytes");
+		return;
+	}
+	if (n && !room_for(f, id, NULL, topic))
+		return;
 	if (n && (!json_shape(p, n, JSON_ARRAY) || !(raw = dup_bytes(p, n)))) {
 		log_debug("fleet: %s is not a JSON array: ignored", topic);
 		return;
@@ -275,6 +311,12 @@ static void on_state(void *arg, const char *topic, const uint8_t *p, size_t n, b
 	    strcmp(leaf, "state") != 0 || !fleet__id_ok(id, strlen(id)) || !fleet__port_ok(port, strlen(port)))
 		return;
 	seen(f);
+	if (n > FLEET_STATE_BYTES) {
+		left_out(f, topic, "a state over " STR(FLEET_STATE_BYTES) " bytes");
+		return;
+	}
+	if (n && !room_for(f, id, port, topic))
+		return;
 	if (n && (!json_shape(p, n, JSON_OBJECT) || !(raw = dup_bytes(p, n))))
 		return;
 	if (!(g = fleet__gw_get(f, id, n > 0)) || !(s = fleet__state_get(g, port, n > 0))) {
@@ -430,7 +472,7 @@ void fleet__watch_start(struct fleet *f)
 	if (f->watching)
 		return;
 	f->watching = true;
-	f->settled = f->seen_self = false;
+	f->settled = f->seen_self = f->told_bounds = false;
 	f->started = f->last_msg = fleet__now_ms(f);
 	if (gw_subscribe(f->gw, &f->s_status) < 0 || gw_subscribe(f->gw, &f->s_ports) < 0 ||
 	    gw_subscribe(f->gw, &f->s_state) < 0)

@@ -21,6 +21,13 @@ struct http_resp;
 #define FLEET_FLUSH_MS 250              /* websocket events at most this often */
 #define FLEET_WATCH_MAX 3               /* remote ports whose traffic is followed */
 #define FLEET_WATCH_MS (2 * 60 * 1000)  /* a remote port's traffic, unasked */
+/* Bounds, so whatever is on the broker cannot take the gateway's memory:
+ * more gateways, more ports per gateway or larger payloads are left out of
+ * the view (and logged once per watch). */
+#define FLEET_GATEWAYS_MAX 1000
+#define FLEET_PORTS_MAX 1000            /* states kept per gateway */
+#define FLEET_STATE_BYTES 4096          /* a state is ~250 bytes */
+#define FLEET_PORTS_BYTES 1048576       /* a gateway's ports array (1 MiB) */
 
 struct fleet;
 

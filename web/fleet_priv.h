@@ -48,6 +48,7 @@ struct fleet {
 	struct gw_sub s_status, s_ports, s_state;
 	bool watching, settled, stopping;
 	bool seen_self;             /* our own status came back since watch_start */
+	bool told_bounds;           /* "left out" logged in this watch */
 	uint64_t started, last_msg, last_asked;
 	uv_timer_t settle, tick, flush;
 	struct fgw **gws;           /* sorted by id */

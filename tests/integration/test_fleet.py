@@ -129,6 +129,27 @@ def test_garbage_on_the_fleet_topics_is_ignored(broker, gateway, mqtt, gw_id):
         m.publish("mqttty/%s/ok/state" % (gw_id + "-fine"), b"", retain=True)
 
 
+def test_oversized_payloads_are_left_out(broker, gateway, mqtt, gw_id):
+    """Whatever sits on the broker cannot take the watching gateway's memory:
+    a state over 4 KiB is left out (and said in the log), others are kept."""
+    m = mqtt()
+    big = gw_id + "-big"
+    gw, api = api_gateway(gateway, broker, ports=["p1"])
+    assert api.get("/api/v1/fleet").status == 200
+    huge = dict(GHOST_STATE, note="x" * 5000)
+    m.publish("mqttty/%s/fat/state" % big, json.dumps(huge).encode(), retain=True)
+    m.publish("mqttty/%s/thin/state" % big, json.dumps(GHOST_STATE).encode(), retain=True)
+    try:
+        wait_until(lambda: big in by_id(api.get("/api/v1/fleet").json()), 5.0,
+                   what="the gateway with a small state")
+        names = [p["name"] for p in by_id(api.get("/api/v1/fleet").json())[big]["ports"]]
+        assert names == ["thin"]
+        gw.wait_log("left out of the view")
+    finally:
+        for n in ("fat", "thin"):
+            m.publish("mqttty/%s/%s/state" % (big, n), b"", retain=True)
+
+
 def test_send_and_set_to_a_remote_port(broker, gateway, mqtt, gw_id):
     m = mqtt()
     far = gw_id + "-far"

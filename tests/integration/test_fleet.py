@@ -313,3 +313,24 @@ def test_without_a_broker_the_first_get_still_answers(gateway):
     f = r.json()
     assert f["broker_connected"] is False and f["gateways"] == []
     assert api.status()["id"] == gw.id
+
+
+def test_the_new_routes_need_credentials_once_a_password_is_set(broker, gateway):
+    from api_helpers import Api, set_password
+    from helpers import free_port
+    hp = free_port()
+    gw = gateway(["p1"], broker=broker, extra=["--http", "127.0.0.1:%d" % hp], start=False)
+    token = set_password(gw.db, "fleet-secret-1", gw.workdir)
+    gw.start()
+    api = Api(hp).wait_up(gw)
+    for method, path, body in [("GET", "/api/v1/fleet", None),
+                               ("GET", "/api/v1/ports/p1/traffic", None),
+                               ("GET", "/api/v1/ports/p1/traffic.csv", None),
+                               ("POST", "/api/v1/ports/p1/set", {"rts": True}),
+                               ("POST", "/api/v1/fleet/watch", {}),
+                               ("POST", "/api/v1/fleet/send", {"gateway": "g", "port": "p", "data": "QQ=="}),
+                               ("POST", "/api/v1/fleet/set", {"gateway": "g", "port": "p", "set": {"rts": True}})]:
+        assert_error(api.request(method, path, body), 401, "log in")
+    api.token = token
+    assert api.get("/api/v1/fleet", timeout=10.0).status == 200
+    assert api.get("/api/v1/ports/p1/traffic").status == 200

@@ -717,6 +717,9 @@ async function sendBytes(bytes) {
   if (r.data.gateway_online === false) {
     return { ok: true, kind: 'queued', text: `Queued, not delivered: ${v.gw} is offline. The broker holds it only while ${v.gw}'s session lasts (its --rx-hold, 10 s by default).` };
   }
+  if (r.data.gateway_online !== true) {
+    return { ok: true, kind: 'queued', text: `Published ${bytes.length} B to ${r.data.topic}, but ${v.gw} has not been seen on the broker: nothing may be listening.` };
+  }
   return { ok: true, kind: 'ok', text: `Published ${bytes.length} B to ${r.data.topic} (${v.gw} is online).` };
 }
 

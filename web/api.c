@@ -265,6 +265,11 @@ static void r_port_traffic_as(struct call *c, int as)
 	c->r->content_type = as == 1 ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8";
 }
 
+static void r_traffic(struct call *c)
+{
+	resp_json(c->r, 200, traffic_summary_json(web_traffic(c->w)));
+}
+
 static void r_port_traffic(struct call *c) { r_port_traffic_as(c, 0); }
 static void r_port_traffic_csv(struct call *c) { r_port_traffic_as(c, 1); }
 static void r_port_traffic_txt(struct call *c) { r_port_traffic_as(c, 2); }
@@ -320,6 +325,7 @@ static const struct route {
 	{ HM_DELETE, "/ports/:", 0, r_port_delete },
 	{ HM_POST, "/ports/:/send", 0, r_port_send },
 	{ HM_POST, "/ports/:/set", R_JSON, r_port_set },
+	{ HM_GET, "/traffic", 0, r_traffic },
 	{ HM_GET, "/ports/:/traffic", 0, r_port_traffic },
 	{ HM_GET, "/ports/:/traffic.csv", 0, r_port_traffic_csv },
 	{ HM_GET, "/ports/:/traffic.txt", 0, r_port_traffic_txt },

@@ -304,3 +304,18 @@ const struct traffic_ring *traffic_find(const struct traffic *t, const char *nam
 		return NULL;
 	return &t->rings[gp->slot].ring;
 }
+
+json_t *traffic_summary_json(const struct traffic *t)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && t && i < t->nrings; i++) {
+		const struct slot_ring *sr = &t->rings[i];
+		if (!sr->name[0] || !sr->ring.n)
+			continue;
+		const struct traffic_msg *last = ring_at(&sr->ring, sr->ring.n - 1);
+		json_object_set_new(o, sr->name, json_pack("{s:I, s:I}", "last_ts", (json_int_t)last->ts,
+							   "messages", (json_int_t)sr->ring.n));
+	}
+	return o;
+}

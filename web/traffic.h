@@ -44,6 +44,9 @@ struct traffic;
 struct traffic *traffic_start(struct gateway *gw);   /* NULL on no memory */
 void traffic_stop(struct traffic *t);                /* stops observing */
 void traffic_free(struct traffic *t);                /* after traffic_stop */
+/* New reference: {"NAME": {"last_ts": MS, "messages": N}, …} for every port
+ * with kept traffic (the dashboard's "last activity" after a reload). */
+json_t *traffic_summary_json(const struct traffic *t);
 /* The ring of port NAME, or NULL if that port has none (no traffic yet). */
 const struct traffic_ring *traffic_find(const struct traffic *t, const char *name);
 

@@ -166,6 +166,10 @@ describe('dashboard health and console', { skip: missingEnv, timeout: 240_000 },
     await page.reload();
     await page.waitForSelector('#link[data-state="live"]');
     await mark.first().waitFor();
+    await page.click('#console-back');
+    await until('last activity after the reload', async () =>
+      /just now|s ago/.test(await row('hp1').locator('[data-field="activity"]').textContent()));
+    await page.goto(`${gw.url}/#/port/hp1`);
     const other = await newPage(browser);
     await other.goto(`${gw.url}/#/port/hp1`);
     await other.locator('#traffic li', { hasText: 'before-reload' }).first().waitFor();

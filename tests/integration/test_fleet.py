@@ -241,6 +241,8 @@ def test_traffic_ring_keeps_the_last_500(broker, gateway, app, gw_id):
     assert all(x["dir"] == "tx" and x["src"] == "port" for x in j["messages"])
     ts = [x["ts"] for x in j["messages"]]
     assert ts == sorted(ts)
+    summary = api.get("/api/v1/traffic").json()
+    assert summary["p1"]["messages"] == 500 and summary["p1"]["last_ts"] == ts[-1]
     # sent from the API: kept with src "api"
     assert api.post("/api/v1/ports/p1/send", b"IF;\r", ctype="application/octet-stream").status == 204
     a.read_exact(4)

@@ -871,7 +871,19 @@ async function loadAll() {
   if (!s.ok || !p.ok) return false;
   applyStatus(s.data);
   replacePorts(Array.isArray(p.data) ? p.data : []);
+  loadActivity();
   return true;
+}
+
+// "Last activity" survives a reload: the gateway keeps each port's last message.
+async function loadActivity() {
+  const r = await api('GET', '/traffic');
+  if (!r.ok || !r.data) return;
+  for (const [name, t] of Object.entries(r.data)) {
+    if (typeof t.last_ts !== 'number') continue;
+    st.activity.set(name, Math.max(t.last_ts, st.activity.get(name) || 0));
+    renderActivity(name);
+  }
 }
 
 function wsUrl() {
@@ -933,6 +945,7 @@ function handleEvent(m) {
       st.problems = new Map();
       applyStatus(m.status);
       replacePorts(Array.isArray(m.ports) ? m.ports : []);
+      loadActivity();
       // what came while away: fetch the kept traffic again
       st.loaded.clear();
       if (currentKey()) renderConsole();

@@ -102,6 +102,7 @@ function applyStatus(s) {
 }
 
 function setBroker(connected, uri) {
+  if (connected !== null) fleet.setBroker(connected);
   els.broker.dataset.connected = connected === null ? 'unknown' : String(connected);
   els.broker.textContent = connected === null ? 'Broker: unknown' : connected ? 'Broker connected' : 'Broker disconnected';
   if (uri !== undefined) els.broker.title = uri ? `broker ${uri}` : '';

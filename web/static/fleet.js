@@ -14,6 +14,7 @@ export function createFleet(o) {
   let wantedNow = false;
   let timer = 0;
   let remote = null;          // {gw, name} whose traffic is followed
+  let brokerUp = true;        // this gateway's own broker connection
   let scheduled = 0;
   let full = true;            // next render rebuilds everything
   const dirtyGws = new Set(); // ids whose card is rebuilt
@@ -159,6 +160,7 @@ export function createFleet(o) {
     const online = list.filter((g) => g.online === true).length;
     const nports = list.reduce((n, g) => n + g.ports.length, 0);
     o.info.textContent = isLoaded ? `${list.length} gateways (${online} online) · ${nports} ports · prefix ${prefix}` : '';
+    staleNote();
     const cs = cables();
     o.cables.replaceChildren(...(cs.length ? [el('h3', null, 'Cables'), el('ul', { class: 'cable-list' },
       ...cs.map((c) => el('li', { 'data-cable': `${c.a} ${c.b}` }, link(c.a), c.two ? ' ⇄ ' : ' ← ', link(c.b),
@@ -248,7 +250,20 @@ export function createFleet(o) {
     return entry;
   }
 
+  // Without its broker this gateway hears nothing: the view may be stale.
+  function staleNote() {
+    o.root.classList.toggle('stale', !brokerUp);
+    let n = document.getElementById('fleet-stale');
+    if (!n) {
+      n = el('p', { id: 'fleet-stale', class: 'notice', role: 'status' });
+      o.root.before(n);
+    }
+    n.hidden = brokerUp;
+    n.textContent = 'This gateway has lost the broker: what the fleet shows below may be out of date.';
+  }
+
   return {
+    setBroker(up) { if (brokerUp !== up) { brokerUp = up; staleNote(); if (up && wantedNow) load(); } },
     setSelf(id, pfx) { self = id || self; if (pfx) prefix = pfx; },
     prefix: () => prefix,
     port, peersOf, want, event, load, watchPort,

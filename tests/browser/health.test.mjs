@@ -249,6 +249,21 @@ describe('dashboard health and console', { skip: missingEnv, timeout: 240_000 },
     await page.click('#port-cancel');
   });
 
+  step('an edit says it is saved and the row shows framing and peer at once', async () => {
+    await row('hp1').locator('[data-action="edit"]').click();
+    await page.waitForSelector('#port-dialog[open]');
+    await page.fill('#port-form [name="peer"]', 'elsewhere/x1');
+    await page.selectOption('#port-form [name="frame.preset"]', 'kenwood');
+    await page.click('#port-save');
+    await page.waitForSelector('#saved:not([hidden])');
+    assert.equal(await page.textContent('#saved'), 'Saved hp1.');
+    assert.equal(await row('hp1').locator('[data-field="peer"]').textContent(), 'elsewhere/x1');
+    assert.equal(await row('hp1').locator('[data-field="frame"]').textContent(), 'ends with ;');
+    const p = (await gw.api('GET', '/ports/hp1')).data;
+    assert.equal(p.peer, 'elsewhere/x1');
+    assert.deepEqual([p.frame.mode, p.frame.delim], ['delim', ';']);
+  });
+
   step('no script errors or CSP violations', async () => {
     assert.deepEqual(page.errors, []);
   }, { always: true });

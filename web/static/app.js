@@ -1031,6 +1031,7 @@ function route() {
   }
   const p = v.page === 'port' ? st.ports.get(v.name) : null;
   fleet.want(v.page === 'fleet' || v.page === 'remote' || !!(p && p.peer));
+  if (v.page !== 'remote') fleet.unwatchPort();   // its traffic is no longer followed
   if (v.page === 'fleet') fleet.render();
   if (currentKey()) { renderConsole(); renderTraffic(); }
   renderSendState();

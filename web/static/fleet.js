@@ -263,6 +263,7 @@ export function createFleet(o) {
   }
 
   return {
+    unwatchPort() { remote = null; },
     setBroker(up) { if (brokerUp !== up) { brokerUp = up; staleNote(); if (up && wantedNow) load(); } },
     setSelf(id, pfx) { self = id || self; if (pfx) prefix = pfx; },
     prefix: () => prefix,

@@ -5,6 +5,8 @@
 #include "metrics.h"
 #include "gateway.h"
 #include "port_svc.h"
+#include "traffic.h"
+#include "fleet.h"
 #include "log.h"
 
 #include <errno.h>
@@ -57,6 +59,8 @@ json_t *api_status_json(struct gateway *gw)
 
 	if (j)
 		json_object_set_new(j, "websocket_clients", json_integer((json_int_t)web_ws_clients(gw)));
+	if (j)   /* the dashboard shows each port's topics */
+		json_object_set_new(j, "prefix", json_string(gw->opt->prefix));
 	return j;
 }
 
@@ -229,6 +233,70 @@ static void r_port_send(struct call *c)
 		resp_empty(c->r, 204);
 }
 
+/* Recent traffic kept by the gateway (web/traffic.c). */
+static void r_port_traffic_as(struct call *c, int as)
+{
+	const struct traffic_ring *ring;
+	size_t len = 0;
+	char *text;
+
+	if (!gw_port_find(c->gw, c->name)) {
+		resp_error(c->r, 404, "no port named %s", c->name);
+		return;
+	}
+	ring = traffic_find(web_traffic(c->w), c->name);
+	if (as == 0) {
+		resp_json(c->r, 200, json_pack("{s:s, s:i, s:o}", "name", c->name, "keep",
+					       TRAFFIC_KEEP, "messages", traffic_ring_json(ring)));
+		return;
+	}
+	if (!(text = traffic_ring_export(ring, as == 1, &len))) {
+		resp_error(c->r, 500, "out of memory");
+		return;
+	}
+	free(c->r->body);
+	c->r->body = text;
+	c->r->len = len;
+	c->r->status = 200;
+	c->r->content_type = as == 1 ? "text/csv; charset=utf-8" : "text/plain; charset=utf-8";
+}
+
+static void r_traffic(struct call *c)
+{
+	resp_json(c->r, 200, traffic_summary_json(web_traffic(c->w)));
+}
+
+static void r_port_traffic(struct call *c) { r_port_traffic_as(c, 0); }
+static void r_port_traffic_csv(struct call *c) { r_port_traffic_as(c, 1); }
+static void r_port_traffic_txt(struct call *c) { r_port_traffic_as(c, 2); }
+
+/* DTR/RTS (device) or CTS/DSR/DCD/RI (cuse) from the dashboard: the same
+ * as a message on the port's BASE/set, without the trip through the broker. */
+static void r_port_set(struct call *c)
+{
+	char err[512];
+	struct gw_port *gp = gw_port_find(c->gw, c->name);
+	int rc;
+
+	if (!gp) {
+		resp_error(c->r, 404, "no port named %s", c->name);
+		return;
+	}
+	if (c->req->body_len == 0) {
+		resp_error(c->r, 400, "the body is empty: send a JSON object, e.g. {\"rts\": false}");
+		return;
+	}
+	if ((rc = port_svc_set(gp, c->req->body, c->req->body_len, err, sizeof(err))) < 0)
+		resp_error(c->r, http_status(rc), "%s", err);
+	else
+		answer_port(c->gw, c->r, 200, gp);
+}
+
+static void r_fleet(struct call *c) { fleet_api_get(web_fleet(c->w), c->r); }
+static void r_fleet_watch(struct call *c) { fleet_api_watch(web_fleet(c->w), c->req, c->r); }
+static void r_fleet_send(struct call *c) { fleet_api_send(web_fleet(c->w), c->req, c->r); }
+static void r_fleet_set(struct call *c) { fleet_api_set(web_fleet(c->w), c->req, c->r); }
+
 static void r_login(struct call *c)
 {
 	login(c->gw, c->w, c->req, c->r);
@@ -252,6 +320,15 @@ static const struct route {
 	{ HM_PATCH, "/ports/:", R_JSON, r_port_patch },
 	{ HM_DELETE, "/ports/:", 0, r_port_delete },
 	{ HM_POST, "/ports/:/send", 0, r_port_send },
+	{ HM_POST, "/ports/:/set", R_JSON, r_port_set },
+	{ HM_GET, "/traffic", 0, r_traffic },
+	{ HM_GET, "/ports/:/traffic", 0, r_port_traffic },
+	{ HM_GET, "/ports/:/traffic.csv", 0, r_port_traffic_csv },
+	{ HM_GET, "/ports/:/traffic.txt", 0, r_port_traffic_txt },
+	{ HM_GET, "/fleet", 0, r_fleet },
+	{ HM_POST, "/fleet/watch", R_JSON, r_fleet_watch },
+	{ HM_POST, "/fleet/send", R_JSON, r_fleet_send },
+	{ HM_POST, "/fleet/set", R_JSON, r_fleet_set },
 };
 
 /* Does path match pattern? A ':' segment is copied into name (a segment

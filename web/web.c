@@ -6,6 +6,8 @@
 #include "web_assets.h"
 #include "web_listen.h"
 #include "gateway.h"
+#include "traffic.h"
+#include "fleet.h"
 #include "log.h"
 
 #include <libwebsockets.h>
@@ -286,8 +288,50 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 	};
 
 	api_handle(w->gw, w, &req, &s->resp);
-	if (!s->resp.deferred && !s->defer)
-		respond(wsi, s);
+	if (s->resp.deferred || s->defer)
+		return;             /* answered by the work's completion */
+	if (s->resp.status == 0) {
+		/* the route answers later (web_api_retry runs it again) */
+		s->http_wsi = wsi;
+		s->next_parked = w->parked;
+		w->parked = s;
+		return;
+	}
+	respond(wsi, s);
+}
+
+static void unpark(struct web *w, struct pss *s)
+{
+	for (struct pss **pp = &w->parked; *pp; pp = &(*pp)->next_parked)
+		if (*pp == s) {
+			*pp = s->next_parked;
+			s->next_parked = NULL;
+			return;
+		}
+}
+
+void web_api_retry(struct web *w)
+{
+	struct pss *list = w ? w->parked : NULL;
+
+	if (w)
+		w->parked = NULL;
+	while (list) {
+		struct pss *s = list;
+		list = s->next_parked;
+		s->next_parked = NULL;
+		run_api(w, s->http_wsi, s);
+	}
+}
+
+struct traffic *web_traffic(struct web *w)
+{
+	return w ? w->traffic : NULL;
+}
+
+struct fleet *web_fleet(struct web *w)
+{
+	return w ? w->fleet : NULL;
 }
 
 /* Content-Length: digits only. lws joins repeated headers with ',', so two
@@ -507,6 +551,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		/* the connection (or its per-session memory) is going away */
+		unpark(w, s);
 		pss_reset_http(s);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -623,6 +668,8 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 		w->trim_timer_on = true;
 	}
 	gw->web = w;
+	w->traffic = traffic_start(gw);   /* before observe: a ring has a message first */
+	w->fleet = fleet_new(gw, w);
 	web_ws_observe(w);
 	log_info("web: dashboard on %s://%s/", o->tls_cert ? "https" : "http", o->http);
 	return 0;
@@ -639,6 +686,8 @@ void web_stop(struct gateway *gw)
 		return;
 	w->stopping = true;
 	web_ws_unobserve(w);
+	traffic_stop(w->traffic);
+	fleet_stop(w->fleet);
 	web_listen_stop(w->listen);
 	w->listen = NULL;
 	if (w->trim_timer_on)
@@ -655,6 +704,8 @@ void web_free(struct gateway *gw)
 	if (w->ctx)
 		lws_context_destroy(w->ctx);
 	gw->web = NULL;
+	traffic_free(w->traffic);
+	fleet_free(w->fleet);
 	auth_free(w->auth);
 	free(w->raw);
 	free(w);

@@ -50,6 +50,12 @@ void web_free(struct gateway *gw);
 bool web_has_clients(const struct gateway *gw);
 /* Websocket clients connected now (for status and metrics). */
 size_t web_ws_clients(const struct gateway *gw);
+/* Send a ready JSON text to every websocket client (traffic, fleet). */
+void web_broadcast_text(struct web *w, const char *text, size_t len);
+/* A route that left resp->status 0 is asked again: run the parked ones. */
+void web_api_retry(struct web *w);
+struct traffic *web_traffic(struct web *w);   /* NULL when not serving */
+struct fleet *web_fleet(struct web *w);
 
 /* api.c: route one request. The caller checked Host and body size. */
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,

@@ -47,6 +47,8 @@ struct pss {
 	bool headers_done, close_after;
 	bool conn_close;              /* say Connection: close (see web_listen.h) */
 	bool decided;                 /* a response is queued: ignore any body */
+	struct lws *http_wsi;         /* while parked (a route answers later) */
+	struct pss *next_parked;
 	/* websocket */
 	bool is_ws, kill;
 	struct lws *wsi;
@@ -75,6 +77,9 @@ struct web {
 	bool host_any;                /* bound to a wildcard address */
 	bool stopping;
 	struct gw_observer obs;       /* registered with the gateway's events */
+	struct traffic *traffic;      /* recent traffic per port (web/traffic.c) */
+	struct fleet *fleet;          /* the fleet view (web/fleet.c) */
+	struct pss *parked;           /* requests whose route answers later */
 };
 
 /* web_ws.c: a websocket client arrived (after web.c's checks), can be

@@ -190,6 +190,12 @@ int web_ws_writeable(struct web *w, struct lws *wsi, struct pss *s)
 	return 0;
 }
 
+void web_broadcast_text(struct web *w, const char *text, size_t len)
+{
+	for (struct pss *c = w ? w->clients : NULL; c; c = c->next_client)
+		ws_enqueue(w, c, text, len);
+}
+
 size_t web_ws_clients(const struct gateway *gw)
 {
 	const struct web *w = gw->web;

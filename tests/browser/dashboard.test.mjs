@@ -184,15 +184,16 @@ describe('mqttty dashboard', { skip: missing, timeout: 90_000 }, () => {
   });
 
   step('shows what the application writes as tx traffic', async () => {
-    await row().locator('[data-action="select"]').click();
-    assert.equal(await page.inputValue('#traffic-port'), NAME, 'the traffic view follows the selected row');
+    await row().locator('a.name').click();
+    await page.waitForSelector('#view-console:not([hidden])');
+    assert.equal(await page.textContent('#console-title'), NAME, 'the console shows the chosen port');
     const stty = spawnSync('stty', ['-F', link, 'raw', '-echo', '9600'], { timeout: 5000, encoding: 'utf8' });
     assert.equal(stty.status, 0, `stty failed: ${stty.stderr || stty.error}`);
     fd = fs.openSync(link, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
     fs.writeSync(fd, Buffer.from('hello\r\n'));
     // The gateway may cut the bytes into several messages: look at all tx entries.
-    await page.waitForFunction(() => [...document.querySelectorAll('#traffic [data-dir="tx"] .hex')]
-      .map((e) => e.textContent).join(' ').includes('68 65 6c 6c 6f'));
+    await page.waitForFunction(() => [...document.querySelectorAll('#traffic [data-dir="tx"] .text')]
+      .map((e) => e.textContent).join('').includes('hello'));
     const entry = page.locator('#traffic [data-dir="tx"]').first();
     assert.match(await entry.locator('time').textContent(), /^\d\d:\d\d:\d\d\.\d{3}$/);
   });
@@ -201,7 +202,7 @@ describe('mqttty dashboard', { skip: missing, timeout: 90_000 }, () => {
     const send = page.locator('#send-form');
     await send.locator('[name="mode"]').selectOption('text');
     await send.locator('[name="data"]').fill('ping\\r');      // typed as a person would: backslash, r
-    await send.locator('button[type="submit"]').click();
+    await send.locator('#send-button').click();
     await until('the send to be confirmed', async () => {
       const cls = await page.getAttribute('#send-status', 'class');
       if (/error/.test(cls)) throw new Error(`the send box says: ${await page.textContent('#send-status')}`);
@@ -209,29 +210,30 @@ describe('mqttty dashboard', { skip: missing, timeout: 90_000 }, () => {
     });
     const got = await readUntil(fd, Buffer.from('ping\r'));
     assert.ok(got.includes(Buffer.from('ping\r')));
-    await page.waitForFunction(() => [...document.querySelectorAll('#traffic [data-dir="rx"] .hex')]
-      .map((e) => e.textContent).join(' ').includes('70 69 6e 67 0d'));
-    await page.locator('#traffic-panel').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.waitForFunction(() => [...document.querySelectorAll('#traffic [data-dir="rx"] .text')]
+      .map((e) => e.textContent).join('').includes('pingCR'));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png') });
   });
 
   step('the row shows the port open with its tx count', async () => {
+    await page.click('#console-back');
     await page.waitForFunction((name) => {
       const r = document.querySelector(`[data-port="${name}"]`);
       if (!r || r.dataset.open !== 'true') return false;
       return Number(r.querySelector('[data-field="tx_bytes"]').dataset.value) >= 7;
     }, NAME);
-    assert.equal(await row().locator('[data-field="open"]').textContent(), 'open');
+    assert.equal(await row().locator('[data-field="open"] .badge').textContent(), 'open');
   });
 
   step(`removes port ${NAME} through the UI`, async () => {
     fs.closeSync(fd);
     fd = null;
-    let asked = null;
-    page.once('dialog', async (d) => { asked = `${d.type()}: ${d.message()}`; await d.accept(); });
+    await until('the port closed', async () => (await row().getAttribute('data-open')) === 'false');
     await row().locator('[data-action="remove"]').click();
+    await page.waitForSelector('#confirm-dialog[open]');
+    assert.match(await page.textContent('#confirm-dialog'), new RegExp(NAME), 'the confirmation names the port');
+    await page.click('#confirm-ok');
     await row().waitFor({ state: 'detached' });
-    assert.match(asked || '', new RegExp(`^confirm: .*${NAME}`), 'a confirm dialog names the port');
     await until(`the link ${link} to disappear`, () => !exists(link));
     assert.equal((await api('GET', `/ports/${NAME}`)).status(), 404);
   });

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs the dashboard test: a private Mosquitto and the real gateway on free
+# Runs the dashboard tests: a private Mosquitto and the real gateway on free
 # loopback ports, then node's test runner driving Debian's Chromium.
+# Arguments: test files to run (default: every *.test.mjs here).
 # Ends only the processes it started.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bin=${MQTTTY_BIN:-$root/build/mqttty}
+bin=$(realpath "${MQTTTY_BIN:-$root/build/mqttty}")
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -41,7 +42,16 @@ if [[ ! -d node_modules/playwright-core ]]; then
 fi
 mkdir -p artifacts
 rc=0
-MQTTTY_URL="http://127.0.0.1:$hport" MQTTTY_LINK_DIR="$work/links" npm test --silent || rc=$?
+# Every *.test.mjs, one file at a time (the machine is small). The files
+# other than dashboard.test.mjs start their own gateways on the same broker.
+tests=("$@")
+if [[ ${#tests[@]} -eq 0 ]]; then tests=(*.test.mjs); fi
+export MQTTTY_URL="http://127.0.0.1:$hport" MQTTTY_LINK_DIR="$work/links" \
+  MQTTTY_BIN="$bin" MQTTTY_BROKER="mqtt://127.0.0.1:$mport"
+for t in "${tests[@]}"; do
+  node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=./summary-reporter.mjs --test-reporter-destination=stdout "$t" || rc=$?
+done
 if [[ $rc -ne 0 ]]; then
   echo "--- gateway log (tail)"; tail -40 "$work/gateway.log"
 fi

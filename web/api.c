@@ -17,53 +17,6 @@
 
 #define API "/api/v1"
 
-void resp_error(struct http_resp *r, int status, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	json_t *j;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	j = json_pack("{s:s}", "error", msg);
-	free(r->body);
-	r->body = json_dumps(j, JSON_COMPACT);
-	r->len = r->body ? strlen(r->body) : 0;
-	r->status = status;
-	r->content_type = "application/json";
-	json_decref(j);
-}
-
-static void resp_json(struct http_resp *r, int status, json_t *j)
-{
-	free(r->body);
-	r->body = json_dumps(j, JSON_COMPACT);
-	r->len = r->body ? strlen(r->body) : 0;
-	r->status = status;
-	r->content_type = "application/json";
-	json_decref(j);
-}
-
-static void resp_empty(struct http_resp *r, int status)
-{
-	free(r->body);
-	r->body = NULL;
-	r->len = 0;
-	r->status = status;
-}
-
-json_t *api_status_json(struct gateway *gw)
-{
-	json_t *j = gateway_status_json(gw);
-
-	if (j)
-		json_object_set_new(j, "websocket_clients", json_integer((json_int_t)web_ws_clients(gw)));
-	if (j)   /* the dashboard shows each port's topics */
-		json_object_set_new(j, "prefix", json_string(gw->opt->prefix));
-	return j;
-}
-
 /* The one place a service error becomes an HTTP status. */
 static int http_status(int gw_err)
 {

@@ -17,72 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* An answer that comes later (a login's password check). The connection
- * and this ticket point at each other; when the client goes away first,
- * the connection lets go (d->s = NULL) and the answer is dropped. */
-struct web_defer {
-	struct pss *s;                /* borrowed; NULL once the client went away */
-};
-
-struct auth *web_auth(struct web *w)
-{
-	return w ? w->auth : NULL;
-}
-
-/* ---- deferred answers ---------------------------------------------------- */
-
-static void respond(struct lws *wsi, struct pss *s);
-
-struct web_defer *web_defer_begin(struct web *w, const struct http_req *req,
-				  struct http_resp *r)
-{
-	struct pss *s = req->conn;
-	struct web_defer *d;
-
-	if (!s || s->defer || !(d = calloc(1, sizeof(*d))))
-		return NULL;
-	d->s = s;
-	s->defer = d;
-	s->decided = true;            /* nothing more is read for this request */
-	r->deferred = true;
-	/* lws closes a connection left quiet too long; the answer is dropped then */
-	lws_set_timeout(s->wsi, PENDING_TIMEOUT_HTTP_CONTENT, 60);
-	return d;
-}
-
-bool web_defer_alive(const struct web_defer *d)
-{
-	return d && d->s;
-}
-
-void web_defer_answer(struct web_defer *d, struct http_resp *resp)
-{
-	struct pss *s = d ? d->s : NULL;
-
-	if (!s) {
-		free(resp->body);
-		free(d);
-		return;
-	}
-	s->defer = NULL;
-	free(s->resp.body);
-	s->resp = *resp;
-	s->resp.deferred = false;
-	resp->body = NULL;
-	free(d);
-	lws_set_timeout(s->wsi, NO_PENDING_TIMEOUT, 0);
-	respond(s->wsi, s);
-}
-
-/* The client went away: a pending answer must not find this session. */
-static void defer_detach(struct pss *s)
-{
-	if (s->defer) {
-		s->defer->s = NULL;
-		s->defer = NULL;
-	}
-}
-
 /* ---- raw request targets (web_listen) ------------------------------------- */
 
 static void raw_set(struct web *w, int fd, enum raw_state st)
@@ -187,15 +121,6 @@ static enum http_method method_of(struct lws *wsi)
 
 /* ---- responses ---------------------------------------------------------- */
 
-static void respond(struct lws *wsi, struct pss *s)
-{
-	s->decided = true;
-	s->out = (const uint8_t *)s->resp.body;
-	s->out_len = s->resp.len;
-	s->out_off = 0;
-	s->headers_done = false;
-	lws_callback_on_writable(wsi);
-}
 
 static void respond_static(struct lws *wsi, struct pss *s, const struct web_asset *a)
 {
@@ -211,7 +136,7 @@ static void respond_static(struct lws *wsi, struct pss *s, const struct web_asse
 
 static void pss_reset_http(struct pss *s)
 {
-	defer_detach(s);
+	web_defer_detach(s);
 	free(s->body);
 	free(s->resp.body);
 	s->body = NULL;
@@ -292,47 +217,12 @@ static void run_api(struct web *w, struct lws *wsi, struct pss *s)
 		return;             /* answered by the work's completion */
 	if (s->resp.status == 0) {
 		/* the route answers later (web_api_retry runs it again) */
-		s->http_wsi = wsi;
-		s->next_parked = w->parked;
-		w->parked = s;
+		web_park(w, wsi, s);
 		return;
 	}
-	respond(wsi, s);
+	web_respond(wsi, s);
 }
 
-static void unpark(struct web *w, struct pss *s)
-{
-	for (struct pss **pp = &w->parked; *pp; pp = &(*pp)->next_parked)
-		if (*pp == s) {
-			*pp = s->next_parked;
-			s->next_parked = NULL;
-			return;
-		}
-}
-
-void web_api_retry(struct web *w)
-{
-	struct pss *list = w ? w->parked : NULL;
-
-	if (w)
-		w->parked = NULL;
-	while (list) {
-		struct pss *s = list;
-		list = s->next_parked;
-		s->next_parked = NULL;
-		run_api(w, s->http_wsi, s);
-	}
-}
-
-struct traffic *web_traffic(struct web *w)
-{
-	return w ? w->traffic : NULL;
-}
-
-struct fleet *web_fleet(struct web *w)
-{
-	return w ? w->fleet : NULL;
-}
 
 /* Content-Length: digits only. lws joins repeated headers with ',', so two
  * of them (request smuggling's favourite) fail here too. */
@@ -371,19 +261,19 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		resp_error(&s->resp, 400, "one request per connection: the previous answer "
 			   "said Connection: close");
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (!host_ok(w, host)) {
 		resp_error(&s->resp, 403, "Host \"%.100s\" is not this gateway's address", host);
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (strlen(uri) >= sizeof(s->path)) {
 		resp_error(&s->resp, 414, "the URL is longer than %d bytes", WEB_PATH_MAX - 1);
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (raw == RAW_BAD) {
@@ -391,7 +281,7 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		resp_error(&s->resp, 404, "no such route: the path has an empty or a dot segment, "
 			   "or an encoded separator");
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) &&
@@ -399,7 +289,7 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		/* the body's end is ambiguous: answer and close, read nothing */
 		resp_error(&s->resp, 400, "Content-Length must be one number, given once");
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (te[0]) {
@@ -407,24 +297,24 @@ static int on_http(struct web *w, struct lws *wsi, struct pss *s, const char *ur
 		 * before reading them) */
 		resp_error(&s->resp, 411, "send the body with a Content-Length, not chunked");
 		s->close_after = true;
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (len_hdr[0] && strtoull(len_hdr, NULL, 10) > WEB_BODY_MAX) {
 		resp_error(&s->resp, 413, "the body is larger than %d bytes", WEB_BODY_MAX);
 		s->close_after = true;   /* its body is never read */
-		respond(wsi, s);
+		web_respond(wsi, s);
 		return 0;
 	}
 	if (strncmp(uri, "/api/", 5) != 0 && strcmp(uri, "/metrics") != 0) {
 		if (s->method != HM_GET) {
 			resp_error(&s->resp, 405, "only GET is served outside /api");
-			respond(wsi, s);
+			web_respond(wsi, s);
 		} else if ((a = web_asset_find(strcmp(uri, "/") == 0 ? "/index.html" : uri))) {
 			respond_static(wsi, s, a);
 		} else {
 			resp_error(&s->resp, 404, "no such page: %.100s", uri);
-			respond(wsi, s);
+			web_respond(wsi, s);
 		}
 		return 0;
 	}
@@ -541,7 +431,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (s->too_big) {
 			resp_error(&s->resp, 413, "the body is larger than %d bytes", WEB_BODY_MAX);
 			s->close_after = true;
-			respond(wsi, s);
+			web_respond(wsi, s);
 		} else {
 			run_api(w, wsi, s);
 		}
@@ -551,7 +441,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		/* the connection (or its per-session memory) is going away */
-		unpark(w, s);
+		web_unpark(w, s);
 		pss_reset_http(s);
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
@@ -668,6 +558,7 @@ int web_start(struct gateway *gw, char *err, size_t errlen)
 		w->trim_timer_on = true;
 	}
 	gw->web = w;
+	w->run = run_api;
 	w->traffic = traffic_start(gw);   /* before observe: a ring has a message first */
 	w->fleet = fleet_new(gw, w);
 	web_ws_observe(w);

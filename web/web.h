@@ -60,9 +60,13 @@ struct fleet *web_fleet(struct web *w);
 /* api.c: route one request. The caller checked Host and body size. */
 void api_handle(struct gateway *gw, struct web *w, const struct http_req *req,
 		struct http_resp *resp);
+/* web_ws.c: GET /api/v1/status (also the websocket hello's). New reference. */
 json_t *api_status_json(struct gateway *gw);
+/* http_conn.c: answers (r->body is replaced; j is taken). */
 void resp_error(struct http_resp *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void resp_json(struct http_resp *r, int status, json_t *j);
+void resp_empty(struct http_resp *r, int status);
 
 /* auth.c: sessions, bearer tokens, login with a per-address limit. */
 struct auth;

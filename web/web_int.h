@@ -80,7 +80,17 @@ struct web {
 	struct traffic *traffic;      /* recent traffic per port (web/traffic.c) */
 	struct fleet *fleet;          /* the fleet view (web/fleet.c) */
 	struct pss *parked;           /* requests whose route answers later */
+	/* runs a request's route (web.c's run_api), for web_api_retry */
+	void (*run)(struct web *w, struct lws *wsi, struct pss *s);
 };
+
+/* http_conn.c: queue s's answer for HTTP_WRITEABLE; park a request whose
+ * route answers later (web_api_retry runs it again) or let it go (the
+ * connection closed); drop a pending web_defer's hold on s. */
+void web_respond(struct lws *wsi, struct pss *s);
+void web_park(struct web *w, struct lws *wsi, struct pss *s);
+void web_unpark(struct web *w, struct pss *s);
+void web_defer_detach(struct pss *s);
 
 /* web_ws.c: a websocket client arrived (after web.c's checks), can be
  * written, or left. */

@@ -196,6 +196,17 @@ void web_broadcast_text(struct web *w, const char *text, size_t len)
 		ws_enqueue(w, c, text, len);
 }
 
+json_t *api_status_json(struct gateway *gw)
+{
+	json_t *j = gateway_status_json(gw);
+
+	if (j)
+		json_object_set_new(j, "websocket_clients", json_integer((json_int_t)web_ws_clients(gw)));
+	if (j)   /* the dashboard shows each port's topics */
+		json_object_set_new(j, "prefix", json_string(gw->opt->prefix));
+	return j;
+}
+
 size_t web_ws_clients(const struct gateway *gw)
 {
 	const struct web *w = gw->web;

@@ -6,10 +6,11 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libuv1-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libsqlite3-dev
-      libssl-dev libfuse3-dev mosquitto mosquitto-clients)
+      libssl-dev libfuse3-dev libsystemd-dev mosquitto mosquitto-clients)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
-         strace socat libhamlib-utils python3-serial)
+         strace socat libhamlib-utils python3-serial
+         mmdebstrap systemd)
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

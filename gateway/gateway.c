@@ -6,6 +6,7 @@
 #include "store.h"
 #include "log.h"
 #include "web.h"
+#include "service_notify.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -355,6 +356,7 @@ int gateway_run(struct options *opt)
 {
 	struct gateway gw;
 	uv_loop_t loop;
+	struct service_notify *sn;
 	char err[512];
 	int rc = 1;
 
@@ -375,6 +377,9 @@ int gateway_run(struct options *opt)
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
 		 opt->id, opt->uri.display, gw.nports, opt->link_dir);
 	mqtt_bridge_start(gw.mqtt);
+	sn = service_notify_ready(&loop);       /* systemd: READY=1, watchdog */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	service_notify_close(sn);               /* its timer is unreferenced: close it last */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:

@@ -1,0 +1,137 @@
+# tests/fresh/package.sh — the .deb inside the fresh root (sourced by run.sh
+# after README command 1 ran there, so the build packages are installed).
+# fresh_package: build it (deploy/package.sh), `apt-get install ./…deb`,
+# then check what an administrator relies on. Prints "ok - …" lines;
+# returns non-zero at the first failure.
+
+pkg_fail() { echo "not ok - $*"; return 1; }
+
+# A key's values in the installed unit ("Environment" gives several).
+unit_values() { sed -n "s/^$1=//p" "$ROOT$UNIT"; }
+
+fresh_package() {
+	local log=$ROOT/root/package.log deb version
+	if ! fresh_chroot bash -c 'cd /root/mqttty && bash deploy/package.sh' >"$log" 2>&1; then
+		tail -n 30 "$log"; pkg_fail "deploy/package.sh failed in the fresh root"; return 1
+	fi
+	deb=$(tail -n 1 "$log")
+	[[ -f $ROOT/root/mqttty/$deb ]] || { tail -n 5 "$log"; pkg_fail "no .deb built"; return 1; }
+	echo "ok - deploy/package.sh built $deb"
+	stamp "package built"
+
+	if ! fresh_chroot bash -c "cd /root/mqttty && apt-get install -y -q ./$deb" >>"$log" 2>&1; then
+		tail -n 30 "$log"; pkg_fail "apt-get install ./$deb failed"; return 1
+	fi
+	echo "ok - apt-get install ./$deb"
+	stamp "package installed"
+
+	version=$(sed -n 's/^project(mqttty VERSION \([0-9.]*\).*/\1/p' "$FRESH_REPO/CMakeLists.txt")
+	local out
+	out=$(fresh_chroot mqttty --version 2>&1)
+	[[ $out == *"$version"* ]] || { pkg_fail "mqttty --version says '$out', not $version"; return 1; }
+	echo "ok - mqttty --version: $out"
+
+	out=$(fresh_chroot id -nG mqttty 2>&1)
+	[[ " $out " == *" dialout "* ]] || { pkg_fail "user mqttty is not in dialout: '$out'"; return 1; }
+	echo "ok - system user mqttty exists, in group dialout ($out)"
+
+	UNIT=/usr/lib/systemd/system/mqttty.service
+	[[ -f $ROOT$UNIT ]] || UNIT=/lib/systemd/system/mqttty.service
+	[[ -L $ROOT/etc/systemd/system/multi-user.target.wants/mqttty.service ]] ||
+		{ pkg_fail "mqttty.service is not enabled (multi-user.target.wants)"; return 1; }
+	local p
+	for p in $(fresh_pids); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == mqttty ]] &&
+			{ pkg_fail "installing started the gateway (pid $p)"; return 1; }
+	done
+	echo "ok - the unit is enabled, and not started by the install"
+
+	# systemd itself (for systemd-analyze) and man-db (verify checks that
+	# Documentation=man:mqttty(1) resolves): not in a minimal root.
+	if ! fresh_chroot apt-get install -y -q --no-install-recommends systemd man-db >>"$log" 2>&1; then
+		tail -n 20 "$log"; pkg_fail "apt-get install systemd man-db failed"; return 1
+	fi
+	if ! out=$(fresh_chroot systemd-analyze verify "$UNIT" 2>&1) || [[ -n $out ]]; then
+		pkg_fail "systemd-analyze verify $UNIT: $out"; return 1
+	fi
+	echo "ok - systemd-analyze verify $UNIT: clean (man mqttty resolves)"
+	out=$(fresh_chroot systemd-analyze security --offline=yes "$UNIT" 2>&1 | tail -n 1)
+	local score
+	score=$(sed -n 's/.*Overall exposure level for mqttty.service: \([0-9.]*\).*/\1/p' <<<"$out")
+	[[ -n $score ]] && awk -v s="$score" 'BEGIN { exit !(s < 3.0) }' ||
+		{ pkg_fail "systemd-analyze security: '$out' (want below 3.0)"; return 1; }
+	echo "ok - systemd-analyze security --offline=yes: exposure $score"
+	stamp "unit checked"
+
+	pkg_run_as_unit
+}
+
+# Start the gateway the way the unit does (no systemd runs in the root): as
+# User=/Group= with their supplementary groups, the unit's RuntimeDirectory
+# and StateDirectory made and owned as systemd makes them, its Environment=,
+# UMask=, no new privileges, NOTIFY_SOCKET and WATCHDOG_USEC; then a port
+# must work end to end and the notify protocol be spoken.
+pkg_run_as_unit() {
+	local user group rtdir stdir rtmode stmode umask exec env=() e
+	user=$(unit_values User) group=$(unit_values Group)
+	rtdir=$(unit_values RuntimeDirectory) stdir=$(unit_values StateDirectory)
+	rtmode=$(unit_values RuntimeDirectoryMode) stmode=$(unit_values StateDirectoryMode)
+	umask=$(unit_values UMask) exec=$(unit_values ExecStart)
+	[[ -n $user && -n $group && -n $rtdir && -n $stdir && -n $exec ]] ||
+		{ pkg_fail "the unit lacks User/Group/RuntimeDirectory/StateDirectory/ExecStart"; return 1; }
+	while IFS= read -r e; do env+=("$e"); done < <(unit_values Environment)
+	fresh_chroot install -d -o "$user" -g "$group" -m "${rtmode:-0755}" "/run/$rtdir" &&
+		fresh_chroot install -d -o "$user" -g "$group" -m "${stmode:-0755}" "/var/lib/$stdir" ||
+		{ pkg_fail "cannot make the unit's directories"; return 1; }
+
+	# a broker inside the root, and a stand-in for systemd's notify socket
+	printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' >"$ROOT/root/pkg-mosquitto.conf"
+	fresh_chroot_cmd
+	"${FRESH_CHROOT[@]}" mosquitto -c /root/pkg-mosquitto.conf >"$ROOT/root/pkg-mosquitto.log" 2>&1 &
+	local broker=$!
+	"$PY" "$HERE/notify_listen.py" "$ROOT/run/notify" >"$ROOT/root/notify.log" 2>&1 &
+	local listener=$!
+	for _ in $(seq 50); do grep -q listening "$ROOT/root/notify.log" 2>/dev/null && break; sleep 0.1; done
+
+	local glog=$ROOT/root/pkg-gateway.log
+	"${FRESH_CHROOT[@]}" "${env[@]}" RUNTIME_DIRECTORY="/run/$rtdir" STATE_DIRECTORY="/var/lib/$stdir" \
+		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=2000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest \
+		setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
+		sh -c "umask ${umask:-0022} && exec $exec" >"$glog" 2>&1 &
+	local gw=$!
+	local rc=0
+	FRESH_HTTP=1 "$PY" "$HERE/check_demo.py" "$ROOT/run/$rtdir/pkgtest" "$gw" || rc=1
+	if ((rc == 0)); then
+		local slave gid
+		slave=$(readlink "$ROOT/run/$rtdir/pkgtest")
+		gid=$(fresh_chroot getent group "$group" | cut -d: -f3)
+		if [[ $(stat -c '%g %a' "$slave") == "$gid 660" ]]; then
+			echo "ok - the port's pty is group $group, mode 0660 (users in $group can open it)"
+		else
+			pkg_fail "the port's pty is $(stat -c 'gid %g mode %a' "$slave"), want group $group mode 660"; rc=1
+		fi
+		[[ $(stat -c %U "$ROOT/var/lib/$stdir/mqttty.db" 2>/dev/null) == "$user" ]] &&
+			echo "ok - the database is /var/lib/$stdir/mqttty.db, owned by $user" ||
+			{ pkg_fail "no database owned by $user in /var/lib/$stdir"; rc=1; }
+		sleep 1.2    # at least one watchdog period (1 s) more
+	fi
+	kill -TERM "$gw" 2>/dev/null
+	local grc=0
+	wait "$gw" || grc=$?
+	kill -TERM "$listener" "$broker" 2>/dev/null; wait "$listener" "$broker" 2>/dev/null
+	if ((rc == 0)); then
+		((grc == 0)) || { pkg_fail "the gateway exited with $grc on TERM"; rc=1; }
+		[[ ! -e $ROOT/run/$rtdir/pkgtest ]] || { pkg_fail "the link stayed after TERM"; rc=1; }
+		local n
+		n=$(grep -c '^WATCHDOG=1$' "$ROOT/root/notify.log")
+		if grep -qx 'READY=1' "$ROOT/root/notify.log" && ((n >= 2)) &&
+			grep -qx 'STOPPING=1' "$ROOT/root/notify.log"; then
+			echo "ok - notify socket: READY=1, WATCHDOG=1 ×$n, STOPPING=1"
+		else
+			pkg_fail "notify socket got: $(tr '\n' ' ' <"$ROOT/root/notify.log")"; rc=1
+		fi
+	fi
+	((rc == 0)) && echo "ok - the gateway ran as $user:$group the way the unit starts it; TERM stopped it cleanly" ||
+		{ echo "--- gateway log (tail)"; tail -n 20 "$glog"; }
+	return "$rc"
+}

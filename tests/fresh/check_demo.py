@@ -58,7 +58,7 @@ def wait_until(pred, timeout, what):
 t0 = time.monotonic()
 while not os.path.islink(LINK):
     if not alive(PID):
-        fail("the demo exited before %s appeared" % LINK)
+        fail("the gateway (or the demo) exited before %s appeared" % LINK)
     if time.monotonic() - t0 > LINK_TIMEOUT:
         fail("no %s after %.0f s" % (LINK, LINK_TIMEOUT))
     time.sleep(0.5)

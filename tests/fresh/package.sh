@@ -80,8 +80,12 @@ pkg_run_as_unit() {
 	[[ -n $user && -n $group && -n $rtdir && -n $stdir && -n $exec ]] ||
 		{ pkg_fail "the unit lacks User/Group/RuntimeDirectory/StateDirectory/ExecStart"; return 1; }
 	while IFS= read -r e; do env+=("$e"); done < <(unit_values Environment)
+	# as systemd does: made if missing, and owned by the service's user and
+	# group down to every file (here the demo, run as root, left its
+	# database in /var/lib/mqttty)
 	fresh_chroot install -d -o "$user" -g "$group" -m "${rtmode:-0755}" "/run/$rtdir" &&
-		fresh_chroot install -d -o "$user" -g "$group" -m "${stmode:-0755}" "/var/lib/$stdir" ||
+		fresh_chroot install -d -o "$user" -g "$group" -m "${stmode:-0755}" "/var/lib/$stdir" &&
+		fresh_chroot chown -R "$user:$group" "/var/lib/$stdir" ||
 		{ pkg_fail "cannot make the unit's directories"; return 1; }
 
 	# a broker inside the root, and a stand-in for systemd's notify socket
@@ -95,7 +99,7 @@ pkg_run_as_unit() {
 
 	local glog=$ROOT/root/pkg-gateway.log
 	"${FRESH_CHROOT[@]}" "${env[@]}" RUNTIME_DIRECTORY="/run/$rtdir" STATE_DIRECTORY="/var/lib/$stdir" \
-		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=2000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest \
+		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=2000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest MQTTTY_LOG_LEVEL=debug \
 		setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
 		sh -c "umask ${umask:-0022} && exec $exec" >"$glog" 2>&1 &
 	local gw=$!

@@ -114,7 +114,7 @@ pkg_run_as_unit() {
 		else
 			pkg_fail "the port's pty is $(stat -c 'gid %g mode %a' "$slave"), want group $group mode 660"; rc=1
 		fi
-		[[ $(stat -c %U "$ROOT/var/lib/$stdir/mqttty.db" 2>/dev/null) == "$user" ]] &&
+		[[ $(stat -c %u "$ROOT/var/lib/$stdir/mqttty.db" 2>/dev/null) == $(fresh_chroot id -u "$user") ]] &&
 			echo "ok - the database is /var/lib/$stdir/mqttty.db, owned by $user" ||
 			{ pkg_fail "no database owned by $user in /var/lib/$stdir"; rc=1; }
 		sleep 1.2    # at least one watchdog period (1 s) more

@@ -99,7 +99,7 @@ pkg_run_as_unit() {
 
 	local glog=$ROOT/root/pkg-gateway.log
 	"${FRESH_CHROOT[@]}" "${env[@]}" RUNTIME_DIRECTORY="/run/$rtdir" STATE_DIRECTORY="/var/lib/$stdir" \
-		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=2000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest MQTTTY_LOG_LEVEL=debug \
+		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=1000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest MQTTTY_LOG_LEVEL=debug \
 		setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
 		sh -c "umask ${umask:-0022} && exec $exec" >"$glog" 2>&1 &
 	local gw=$!
@@ -117,7 +117,7 @@ pkg_run_as_unit() {
 		[[ $(stat -c %u "$ROOT/var/lib/$stdir/mqttty.db" 2>/dev/null) == $(fresh_chroot id -u "$user") ]] &&
 			echo "ok - the database is /var/lib/$stdir/mqttty.db, owned by $user" ||
 			{ pkg_fail "no database owned by $user in /var/lib/$stdir"; rc=1; }
-		sleep 1.2    # at least one watchdog period (1 s) more
+		sleep 1.2    # two more keep-alives (every 0.5 s) at least
 	fi
 	kill -TERM "$gw" 2>/dev/null
 	local grc=0

@@ -109,15 +109,23 @@ fresh_enter() {
 		git -C "$ROOT/root/mqttty" checkout -q --detach "$commit" ||
 		fresh_die "cannot clone $commit into the root"
 
+	# Each bind is made private at once: where the host's mounts are shared
+	# (systemd), a mount or unmount below it must not propagate to the host.
 	fresh_mount -t proc proc "$ROOT/proc" &&
-		fresh_mount --bind /dev "$ROOT/dev" &&
-		fresh_mount --bind /dev/pts "$ROOT/dev/pts" &&
+		fresh_mount --bind /dev "$ROOT/dev" && mount --make-private "$ROOT/dev" &&
+		fresh_mount --bind /dev/pts "$ROOT/dev/pts" && mount --make-private "$ROOT/dev/pts" &&
 		fresh_mount -t tmpfs -o mode=0755 tmpfs "$ROOT/run" ||
 		fresh_die "cannot mount proc, /dev, /dev/pts, /run in $ROOT"
+	# POSIX shared memory (Chromium needs it): the host's, where it has one
+	if mountpoint -q /dev/shm; then
+		fresh_mount --bind /dev/shm "$ROOT/dev/shm" && mount --make-private "$ROOT/dev/shm" ||
+			fresh_die "cannot mount /dev/shm in $ROOT"
+	fi
 	# apt's downloads are kept between runs (apt checks every one against
 	# the fresh package lists, so this only saves the transfer)
 	mkdir -p "$FRESH_CACHE/archives-$FRESH_ARCH/partial" &&
-		fresh_mount --bind "$FRESH_CACHE/archives-$FRESH_ARCH" "$ROOT/var/cache/apt/archives" ||
+		fresh_mount --bind "$FRESH_CACHE/archives-$FRESH_ARCH" "$ROOT/var/cache/apt/archives" &&
+		mount --make-private "$ROOT/var/cache/apt/archives" ||
 		fresh_die "cannot mount the apt cache"
 	if ((extra)); then
 		fresh_chroot update-ca-certificates >/dev/null 2>&1 || fresh_die "update-ca-certificates failed"

@@ -58,5 +58,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/deploy/debian/prerm
     ${CMAKE_SOURCE_DIR}/deploy/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+if(MQTTTY_DEB_ARCH)        # cross builds (cmake/cross-linux.cmake)
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${MQTTTY_DEB_ARCH})
+endif()
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -123,8 +123,10 @@ fresh_enter() {
 	fi
 	# apt's downloads are kept between runs (apt checks every one against
 	# the fresh package lists, so this only saves the transfer)
-	mkdir -p "$FRESH_CACHE/archives-$FRESH_ARCH/partial" &&
-		fresh_mount --bind "$FRESH_CACHE/archives-$FRESH_ARCH" "$ROOT/var/cache/apt/archives" &&
+	# (apt locks it: scripts that may run beside each other use their own)
+	local archives=$FRESH_CACHE/${FRESH_ARCHIVES:-archives}-$FRESH_ARCH
+	mkdir -p "$archives/partial" &&
+		fresh_mount --bind "$archives" "$ROOT/var/cache/apt/archives" &&
 		mount --make-private "$ROOT/var/cache/apt/archives" ||
 		fresh_die "cannot mount the apt cache"
 	if ((extra)); then

@@ -50,7 +50,9 @@ cmake -S . -B "build-$A" -DCMAKE_TOOLCHAIN_FILE=cmake/cross-linux.cmake \
 cmake --build "build-$A" -j"$(nproc)" >/dev/null
 file -b "build-$A/mqttty" | cut -d, -f1-2
 step "unit tests under qemu-user"
-ctest --test-dir "build-$A" --output-on-failure --no-tests=error | tail -n 3
+urc=0
+ctest --test-dir "build-$A" --output-on-failure --no-tests=error >/tmp/ctest.log 2>&1 || urc=$?
+grep -E "tests passed|FAILED|Failed|\(Failed\)|ENOSYS|not implemented|\[  FAILED|ERROR" /tmp/ctest.log | head -n 20
 step "package"
 (cd "build-$A" && DEB_HOST_ARCH=$A cpack -G DEB >/dev/null)
 deb=$(ls "build-$A"/mqttty_*_"$A".deb)
@@ -69,6 +71,7 @@ kill -TERM "$gw"; grc=0; wait "$gw" || grc=$?
 if ((made)); then echo "pty port p1: link made"
 else echo "pty port p1: NOT made:"; grep -i "p1\|error" /tmp/gw/log | head -n 5; fi
 echo "gateway exit status on TERM: $grc"
+exit "$urc"
 ' >"$LOG" 2>&1
 rc=$?
 secs=$((SECONDS - T0))

@@ -50,7 +50,7 @@ if ((RECORD)); then
 		echo "| architecture | $FRESH_ARCH, $(nproc) CPUs |"
 		echo "| Node.js in the root | $node |"
 		echo "| exit status | $rc |"
-		echo "| duration | $((secs / 60)) min $((secs % 60)) s (root tarball cached, apt downloads cached) |"
+		echo "| duration | $((secs / 60)) min $((secs % 60)) s (root tarball and apt downloads of earlier runs reused where present) |"
 		echo
 		echo "Suites:"
 		echo

@@ -79,7 +79,7 @@ cat "$LOG"
 fresh_msg "cross build for $ARCH: exit $rc after ${secs} s"
 if ((RECORD)); then
 	out=$FRESH_REPO/docs/cross.md
-	[[ -f $out ]] || printf '# Raspberry Pi builds (arm64, armhf), made and run here\n\nWritten by `tests/fresh/cross.sh ARCH --record`: a cross build in a fresh\nDebian 12 root with Debian'"'"'s cross compilers and multiarch -dev packages,\nits unit tests and binary run under qemu-user. Newest first.\n' >"$out"
+	[[ -f $out ]] || printf '# Raspberry Pi builds (arm64, armhf), made and run here\n\nWritten by `tests/fresh/cross.sh ARCH --record`: a cross build in a fresh\nDebian 12 root with Debian'"'"'s cross compilers and multiarch -dev packages,\nits unit tests and binary run under qemu-user. One section per run, in the\norder run.\n' >"$out"
 	{
 		echo
 		echo "## $ARCH — $(date -u '+%Y-%m-%d %H:%M') UTC, commit \`$commit\`, exit $rc, ${secs} s"

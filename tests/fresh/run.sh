@@ -92,7 +92,7 @@ demo root /root/mqttty "$ROOT/run/mqttty/demo" || exit 1
 # the database in ~/.local/state
 fresh_chroot useradd --create-home --shell /bin/bash alice || exit 1
 uid=$(fresh_chroot id -u alice) gid=$(fresh_chroot id -g alice)
-git clone -q "$ROOT/root/mqttty" "$ROOT/home/alice/mqttty" && chown -R "$uid:$gid" "$ROOT/home/alice/mqttty" ||
+git -c advice.detachedHead=false clone -q "$ROOT/root/mqttty" "$ROOT/home/alice/mqttty" && chown -R "$uid:$gid" "$ROOT/home/alice/mqttty" ||
 	{ echo "not ok - cannot clone into alice's home"; exit 1; }
 demo alice /home/alice/mqttty "$ROOT/tmp/mqttty-$uid/demo" \
 	setpriv --reuid=alice --regid=alice --init-groups env HOME=/home/alice USER=alice LOGNAME=alice || exit 1

@@ -108,7 +108,9 @@ def last_state():
 
 
 # 3. An application (raw mode, like picocom) opens the port and writes.
-fd = os.open(target, os.O_RDWR | os.O_NOCTTY)
+# FRESH_DEV_ROOT: where the gateway's /dev is seen from here (a container
+# with its own devpts: /proc/PID/root)
+fd = os.open(os.environ.get("FRESH_DEV_ROOT", "") + target, os.O_RDWR | os.O_NOCTTY)
 tty.setraw(fd)
 wait_until(lambda: (last_state() or {}).get("open") is True, 10, base + "/state open:true")
 ok("opening the port shows open:true on %s/state" % base)

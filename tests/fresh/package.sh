@@ -63,7 +63,9 @@ fresh_package() {
 	echo "ok - systemd-analyze security --offline=yes: exposure $score"
 	stamp "unit checked"
 
-	pkg_run_as_unit
+	pkg_run_as_unit || return 1
+	stamp "ran the way the unit runs it"
+	pkg_systemd_boot
 }
 
 # Start the gateway the way the unit does (no systemd runs in the root): as
@@ -138,4 +140,97 @@ pkg_run_as_unit() {
 	((rc == 0)) && echo "ok - the gateway ran as $user:$group the way the unit starts it; TERM stopped it cleanly" ||
 		{ echo "--- gateway log (tail)"; tail -n 20 "$glog"; }
 	return "$rc"
+}
+
+# The ELF interpreter (dynamic loader) a program asks for.
+elf_interp() {
+	"$PY" - "$1" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+b64, le = d[4] == 2, d[5] == 1
+e = "<" if le else ">"
+if b64:
+    phoff, = struct.unpack_from(e + "Q", d, 0x20); phes, phn = struct.unpack_from(e + "HH", d, 0x36)
+else:
+    phoff, = struct.unpack_from(e + "I", d, 0x1c); phes, phn = struct.unpack_from(e + "HH", d, 0x2a)
+for i in range(phn):
+    o = phoff + i * phes
+    if struct.unpack_from(e + "I", d, o)[0] == 3:          # PT_INTERP
+        off, = struct.unpack_from(e + ("Q" if b64 else "I"), d, o + (8 if b64 else 4))
+        size, = struct.unpack_from(e + ("Q" if b64 else "I"), d, o + (32 if b64 else 16))
+        print(d[off:off + size].rstrip(b"\0").decode())
+PY
+}
+
+# Boot the root with its own systemd, as a machine would boot: systemd-nspawn
+# from the root's packages, run by the root's own dynamic loader (the host
+# needs no systemd of its own). The installed, enabled unit then starts
+# under real systemd with all its sandboxing: it must become active (READY=1
+# on the notify socket), run as mqttty with no new privileges and a system
+# call filter, carry bytes both ways, and stop cleanly.
+pkg_systemd_boot() {
+	local log=$ROOT/root/package.log
+	if ! fresh_chroot apt-get install -y -q --no-install-recommends systemd-container dbus >>"$log" 2>&1; then
+		tail -n 20 "$log"; pkg_fail "apt-get install systemd-container dbus failed"; return 1
+	fi
+	# what an administrator does after installing (README): name the ports
+	printf 'MQTTTY_ID=svc\nMQTTTY_PORT=svc\n' >"$ROOT/etc/default/mqttty"
+	local nspawn=$ROOT/usr/bin/systemd-nspawn interp libdirs shared
+	interp=$(elf_interp "$nspawn") && [[ -n $interp ]] || { pkg_fail "cannot read $nspawn"; return 1; }
+	shared=$(ls "$ROOT"/usr/lib/*/systemd/libsystemd-shared-*.so | head -n 1)
+	libdirs=$(dirname "$shared"):$(dirname "$(dirname "$shared")")
+	"$ROOT$interp" --library-path "$libdirs" "$nspawn" -q -D "$ROOT" --boot --register=no \
+		--keep-unit </dev/null >"$ROOT/var/tmp/boot.log" 2>&1 &
+	local ns=$! init="" state="" i
+	for i in $(seq 300); do
+		[[ -z $init ]] && init=$(pgrep -P "$ns" -x systemd | head -n 1)
+		if [[ -n $init ]]; then
+			state=$(nsenter -t "$init" -a systemctl is-active mqttty.service 2>/dev/null)
+			[[ $state == active || $state == failed ]] && break
+		fi
+		kill -0 "$ns" 2>/dev/null || break
+		sleep 0.1
+	done
+	local rc=0
+	pkg_systemd_checks "$init" "$state" || rc=1
+	# power off: nspawn asks the container's systemd to shut down
+	kill -TERM "$ns" 2>/dev/null
+	for i in $(seq 300); do kill -0 "$ns" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$ns" 2>/dev/null
+	wait "$ns" 2>/dev/null
+	((rc == 0)) || { echo "--- boot log (tail)"; tail -n 25 "$ROOT/var/tmp/boot.log"; }
+	return "$rc"
+}
+
+pkg_systemd_checks() {
+	local init=$1 state=$2 gw show uid
+	[[ -n $init ]] || { pkg_fail "systemd did not start in the booted root"; return 1; }
+	[[ $state == active ]] || {
+		pkg_fail "under systemd, mqttty.service is '$state'"
+		nsenter -t "$init" -a journalctl -u mqttty --no-pager | tail -n 15; return 1; }
+	show=$(nsenter -t "$init" -a systemctl show mqttty.service -p Type -p NRestarts -p WatchdogUSec)
+	echo "ok - booted with systemd, the enabled unit started: active ($(tr '\n' ' ' <<<"$show"))"
+	gw=$(pgrep -P "$init" -x mqttty | head -n 1)
+	[[ -n $gw ]] || { pkg_fail "no mqttty process under the container's systemd"; return 1; }
+	uid=$(fresh_chroot id -u mqttty)
+	if [[ $(awk '/^Uid:/ { print $2 }' "/proc/$gw/status") == "$uid" ]] &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$gw/status" &&
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$gw/status"; then
+		echo "ok - it runs as mqttty, with no new privileges and a system call filter"
+	else
+		pkg_fail "the service's process: $(grep -E '^(Uid|NoNewPrivs|Seccomp):' "/proc/$gw/status" | tr '\n\t' '  ')"
+		return 1
+	fi
+	# the container has its own /run and devpts: seen through the process
+	FRESH_DEV_ROOT=/proc/$gw/root "$PY" "$HERE/check_demo.py" "/proc/$gw/root/run/mqttty/svc" "$gw" ||
+		return 1
+	nsenter -t "$init" -a systemctl stop mqttty.service
+	state=$(nsenter -t "$init" -a systemctl is-active mqttty.service)
+	if [[ $state == inactive ]] &&
+		nsenter -t "$init" -a journalctl -u mqttty --no-pager | grep -q 'info  stopped'; then
+		echo "ok - systemctl stop: the gateway stopped cleanly (inactive, not failed)"
+	else
+		pkg_fail "after systemctl stop the unit is '$state'"
+		nsenter -t "$init" -a journalctl -u mqttty --no-pager | tail -n 10; return 1
+	fi
 }

@@ -15,7 +15,10 @@
 #      `apt-get install ./build-deb/mqttty_*.deb`, `mqttty --version`,
 #      `systemd-analyze verify` of the installed unit, the `mqttty` user in
 #      `dialout`, and the gateway started the way the unit starts it (as
-#      that user, with its directories and environment) serving a port.
+#      that user, with its directories and environment) serving a port;
+#      then the root is booted with its own systemd (systemd-nspawn from
+#      the root's packages) and the enabled unit must start there, hardened,
+#      and serve a port end to end.
 # The demo uses 127.0.0.1:1883 and :8080: nothing may listen there first.
 # Root only. Prints one "ok - …" line per check; exits non-zero on failure.
 set -uo pipefail

@@ -70,6 +70,22 @@ fresh_mount() {  # mount args..., the mount point last
 	FRESH_MOUNTS+=("${!#}")
 }
 
+# Unmount what fresh_enter mounted on these paths (relative to $ROOT), e.g.
+# to boot the root with systemd-nspawn, which wants /dev, /proc and /run
+# to itself.
+fresh_umount() {
+	local rel i
+	for rel in "$@"; do
+		for ((i = ${#FRESH_MOUNTS[@]} - 1; i >= 0; i--)); do
+			[[ ${FRESH_MOUNTS[i]} == "$ROOT/$rel" ]] || continue
+			umount "${FRESH_MOUNTS[i]}" || return 1
+			unset 'FRESH_MOUNTS[i]'
+			FRESH_MOUNTS=("${FRESH_MOUNTS[@]}")
+			break
+		done
+	done
+}
+
 fresh_enter() {
 	ROOT=$(mktemp -d "${MQTTTY_FRESH_TMP:-/var/tmp}/mqttty-fresh.XXXXXX") || fresh_die "mktemp failed"
 	trap fresh_cleanup EXIT

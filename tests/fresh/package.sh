@@ -179,6 +179,8 @@ pkg_systemd_boot() {
 	interp=$(elf_interp "$nspawn") && [[ -n $interp ]] || { pkg_fail "cannot read $nspawn"; return 1; }
 	shared=$(ls "$ROOT"/usr/lib/*/systemd/libsystemd-shared-*.so | head -n 1)
 	libdirs=$(dirname "$shared"):$(dirname "$(dirname "$shared")")
+	# nspawn makes its own /dev, /proc and /run
+	fresh_umount dev/shm dev/pts dev run proc || { pkg_fail "cannot unmount /dev, /proc, /run"; return 1; }
 	"$ROOT$interp" --library-path "$libdirs" "$nspawn" -q -D "$ROOT" --boot --register=no \
 		--keep-unit </dev/null >"$ROOT/var/tmp/boot.log" 2>&1 &
 	local ns=$! init="" state="" i

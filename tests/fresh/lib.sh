@@ -25,6 +25,7 @@ FRESH_INCLUDE=ca-certificates,git
 FRESH_RECIPE=1        # bump when the way the root is made changes
 ROOT=""
 FRESH_MOUNTS=()
+FRESH_KILL=()         # PIDs to end first at cleanup (a booted container's nspawn)
 
 fresh_msg() { printf 'fresh: %s\n' "$*" >&2; }
 fresh_die() { fresh_msg "$*"; exit 1; }
@@ -181,6 +182,13 @@ fresh_cleanup() {
 	local rc=$? p i
 	[[ -n $ROOT ]] || return "$rc"
 	trap - EXIT INT TERM
+	# A container booted from the root (its processes show another root):
+	# ending its nspawn ends all of them.
+	for p in "${FRESH_KILL[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${FRESH_KILL[@]}"; do
+		for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
 	# End what runs inside the root: TERM first, then KILL what is left.
 	for p in $(fresh_pids); do kill -TERM "$p" 2>/dev/null; done
 	for i in $(seq 50); do [[ -z $(fresh_pids) ]] && break; sleep 0.1; done

@@ -184,6 +184,7 @@ pkg_systemd_boot() {
 	"$ROOT$interp" --library-path "$libdirs" "$nspawn" -q -D "$ROOT" --boot --register=no \
 		--keep-unit </dev/null >"$ROOT/var/tmp/boot.log" 2>&1 &
 	local ns=$! init="" state="" i
+	FRESH_KILL+=("$ns")
 	for i in $(seq 300); do
 		[[ -z $init ]] && init=$(pgrep -P "$ns" -x systemd | head -n 1)
 		if [[ -n $init ]]; then

@@ -16,6 +16,7 @@ fresh_package() {
 	fi
 	deb=$(tail -n 1 "$log")
 	[[ -f $ROOT/root/mqttty/$deb ]] || { tail -n 5 "$log"; pkg_fail "no .deb built"; return 1; }
+	echo "$deb" >"$log.deb"
 	echo "ok - deploy/package.sh built $deb"
 	stamp "package built"
 
@@ -44,7 +45,7 @@ fresh_package() {
 		[[ $(cat "/proc/$p/comm" 2>/dev/null) == mqttty ]] &&
 			{ pkg_fail "installing started the gateway (pid $p)"; return 1; }
 	done
-	echo "ok - the unit is enabled, and not started by the install"
+	echo "ok - the unit is enabled (and nothing started it; under a running systemd: below)"
 
 	# systemd itself (for systemd-analyze) and man-db (verify checks that
 	# Documentation=man:mqttty(1) resolves): not in a minimal root.
@@ -206,7 +207,8 @@ pkg_systemd_boot() {
 }
 
 pkg_systemd_checks() {
-	local init=$1 state=$2 gw show uid
+	local init=$1 state=$2 gw show uid log=$ROOT/root/package.log deb
+	deb=$(tail -n 1 "$ROOT/root/package.log.deb")
 	[[ -n $init ]] || { pkg_fail "systemd did not start in the booted root"; return 1; }
 	[[ $state == active ]] || {
 		pkg_fail "under systemd, mqttty.service is '$state'"
@@ -227,13 +229,37 @@ pkg_systemd_checks() {
 	# the container has its own /run and devpts: seen through the process
 	FRESH_DEV_ROOT=/proc/$gw/root "$PY" "$HERE/check_demo.py" "/proc/$gw/root/run/mqttty/svc" "$gw" ||
 		return 1
-	nsenter -t "$init" -a systemctl stop mqttty.service
-	state=$(nsenter -t "$init" -a systemctl is-active mqttty.service)
-	if [[ $state == inactive ]] &&
-		nsenter -t "$init" -a journalctl -u mqttty --no-pager | grep -q 'info  stopped'; then
-		echo "ok - systemctl stop: the gateway stopped cleanly (inactive, not failed)"
+	local in=(nsenter -t "$init" -a env DEBIAN_FRONTEND=noninteractive)
+	# The package's scripts with systemd running: purge stops the gateway
+	# and forgets the unit; a new install enables it and does not start it.
+	if ! "${in[@]}" apt-get purge -y -q mqttty >>"$log" 2>&1; then
+		tail -n 20 "$log"; pkg_fail "apt-get purge mqttty under systemd failed"; return 1
+	fi
+	if kill -0 "$gw" 2>/dev/null || [[ -e $ROOT/usr/bin/mqttty ]]; then
+		pkg_fail "after apt-get purge the gateway still runs or its binary is there"; return 1
+	fi
+	"${in[@]}" journalctl -u mqttty --no-pager | grep -q 'info  stopped' ||
+		{ pkg_fail "purge did not stop the gateway cleanly"; return 1; }
+	echo "ok - apt-get purge under systemd: the gateway stopped cleanly and is gone"
+	if ! "${in[@]}" apt-get install -y -q "/root/mqttty/$deb" >>"$log" 2>&1; then
+		tail -n 20 "$log"; pkg_fail "apt-get install under systemd failed"; return 1
+	fi
+	local en act
+	en=$("${in[@]}" systemctl is-enabled mqttty.service 2>&1)
+	act=$("${in[@]}" systemctl is-active mqttty.service 2>&1)
+	[[ $en == enabled && $act == inactive ]] ||
+		{ pkg_fail "after apt-get install under systemd the unit is '$en', '$act'"; return 1; }
+	echo "ok - apt-get install under systemd: the unit is enabled and not started"
+	"${in[@]}" systemctl start mqttty.service
+	act=$("${in[@]}" systemctl is-active mqttty.service 2>&1)
+	[[ $act == active ]] || { pkg_fail "systemctl start: '$act'"; return 1; }
+	"${in[@]}" systemctl stop mqttty.service
+	act=$("${in[@]}" systemctl is-active mqttty.service 2>&1)
+	if [[ $act == inactive ]] &&
+		[[ $("${in[@]}" journalctl -u mqttty --no-pager | grep -c 'info  stopped') -ge 2 ]]; then
+		echo "ok - systemctl start, then stop: active, then stopped cleanly (inactive, not failed)"
 	else
-		pkg_fail "after systemctl stop the unit is '$state'"
-		nsenter -t "$init" -a journalctl -u mqttty --no-pager | tail -n 10; return 1
+		pkg_fail "after systemctl stop the unit is '$act'"
+		"${in[@]}" journalctl -u mqttty --no-pager | tail -n 10; return 1
 	fi
 }

@@ -77,3 +77,34 @@ def test_watchdog_meant_for_another_process_is_not_ours(gateway, notify):
     first = recv(15)
     assert first is not None and first[0] == "READY=1", first
     assert messages_for(recv, 1.0) == []
+
+
+def loop_wakeups(pid, seconds):
+    """How often the gateway's loop thread (its main thread) returns from
+    epoll over SECONDS, counted with strace attached to the running process."""
+    import signal
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
+        st = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=epoll_wait,epoll_pwait",
+                               "-o", out.name, "-p", str(pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(seconds)
+        st.send_signal(signal.SIGINT)
+        st.wait(10)
+        lines = out.read().splitlines()
+    # "-f" prefixes each line with the thread id; the loop runs on the main thread
+    return sum(1 for l in lines if l.startswith("%d " % pid) and "epoll" in l
+               and "<unfinished" not in l)
+
+
+def test_idle_loop_wakes_only_for_the_watchdog(gateway, notify):
+    """The watchdog is the only thing that wakes an idle gateway's loop:
+    twice a second with a 1 s period, never more."""
+    path, recv = notify
+    g = gateway(ports=("n1",), env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
+    first = recv(15)
+    assert first is not None and first[0] == "READY=1", first
+    time.sleep(1.0)                           # connected and settled
+    n = loop_wakeups(g.proc.pid, 3.0)
+    assert 4 <= n <= 9, "%d loop wake-ups in 3 s (keep-alives every 0.5 s)" % n

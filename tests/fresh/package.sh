@@ -182,8 +182,12 @@ pkg_systemd_boot() {
 	libdirs=$(dirname "$shared"):$(dirname "$(dirname "$shared")")
 	# nspawn makes its own /dev, /proc and /run
 	fresh_umount dev/shm dev/pts dev run proc || { pkg_fail "cannot unmount /dev, /proc, /run"; return 1; }
+	# Where the host runs systemd, nspawn gets its own scope from it; where
+	# it does not (containers, CI runners), it stays in the caller's cgroup.
+	local scope=(--keep-unit)
+	[[ -d /run/systemd/system ]] && scope=()
 	"$ROOT$interp" --library-path "$libdirs" "$nspawn" -q -D "$ROOT" --boot --register=no \
-		--keep-unit </dev/null >"$ROOT/var/tmp/boot.log" 2>&1 &
+		"${scope[@]}" </dev/null >"$ROOT/var/tmp/boot.log" 2>&1 &
 	local ns=$! init="" state="" i
 	FRESH_KILL+=("$ns")
 	for i in $(seq 300); do

@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # Installs what mqttty needs from Debian's packages (Debian 12 / Raspberry
-# Pi OS). Usage: deploy/install-deps.sh [--test]   (--test adds test tools)
+# Pi OS). Usage: deploy/install-deps.sh [--test] [--package]
+#   --test adds the test tools, --package what deploy/package.sh needs
 # Installs only what is missing, so a second run is quick and offline.
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libuv1-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libsqlite3-dev
-      libssl-dev libfuse3-dev mosquitto mosquitto-clients)
-if [[ "${1:-}" == "--test" ]]; then
+      libssl-dev libfuse3-dev libsystemd-dev mosquitto mosquitto-clients)
+test=0 package=0
+for a in "$@"; do
+  case $a in
+    --test) test=1 ;;
+    --package) package=1 ;;
+    *) echo "usage: deploy/install-deps.sh [--test] [--package]" >&2; exit 2 ;;
+  esac
+done
+if ((package)); then
+  pkgs+=(dpkg-dev file)   # cpack -G DEB with dpkg-shlibdeps
+fi
+if ((test)); then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
          strace socat libhamlib-utils python3-serial python3-jinja2 prometheus
-         ser2net clang libclang-rt-14-dev)
+         ser2net clang libclang-rt-14-dev mmdebstrap systemd)
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

@@ -7,6 +7,7 @@
 #include "port_svc.h"
 #include "store.h"
 #include "log.h"
+#include "service_notify.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -506,6 +507,7 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 {
 	struct gateway gw;
 	uv_loop_t loop;
+	struct service_notify *sn;
 	char err[512];
 	size_t started = 0;
 	int rc = 1;
@@ -542,6 +544,9 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
 		 opt->id, opt->uri.display, gw.nports, opt->link_dir);
 	mqtt_bridge_start(gw.mqtt);
+	sn = service_notify_ready(&loop);       /* systemd: READY=1, watchdog */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	service_notify_close(sn);               /* its timer is unreferenced: close it last */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:

@@ -37,7 +37,11 @@ pids+=($!)
 wait_port "$hport"
 
 cd "$here"
-if [[ ! -d node_modules/playwright-core ]]; then
+# The lockfile pins playwright-core to a release whose `engines` accepts the
+# Node.js Debian 12 ships (18); reinstall when node_modules holds another one.
+want=$(node -p "require('./package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "require('./node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [[ "$have" != "$want" ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 mkdir -p artifacts

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -329,12 +330,17 @@ def main():
     def _():
         home = tempfile.mkdtemp(prefix="cuse-nobody.")     # not under W.tmp (0700)
         os.chown(home, 65534, 65534)
+        # The checkout may be where nobody cannot reach it (a clone in /root,
+        # mode 0700): run a copy of the binary from nobody's own directory.
+        bin_copy = os.path.join(home, "mqttty")
+        shutil.copy(BIN, bin_copy)
+        os.chmod(bin_copy, 0o755)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MQTTTY_")}
         env["HOME"] = home
-        g = W.spawn([BIN, "serve", "--broker", "mqtt://127.0.0.1:%d" % BROKER_PORT,
+        g = W.spawn([bin_copy, "serve", "--broker", "mqtt://127.0.0.1:%d" % BROKER_PORT,
                      "--id", "vm2", "--db", os.path.join(home, "db"),
                      "--link-dir", os.path.join(home, "links"), "--http", "127.0.0.1:8081"],
-                    "gateway-nobody.log", env=env, user=65534, group=65534)
+                    "gateway-nobody.log", env=env, user=65534, group=65534, cwd=home)
         try:
             wait_until(lambda: W.port_open(8081), 20, "the unprivileged gateway's API")
             assert oct(os.stat("/dev/cuse").st_mode & 0o777) == "0o600"

@@ -483,12 +483,59 @@ static bool is_integer(const char *s)
 	return errno == 0;
 }
 
-/* A value typed on the command line as JSON (new reference), or NULL with
- * a sentence in err. */
-static json_t *kv_value(const char *key, const char *v, char *err, size_t errlen)
+/* The gateway's field table (GET /api/v1/schema, new reference), or NULL
+ * when it gives none (an older gateway): then values are typed by their
+ * look. Quiet: the call that follows says what is wrong with the gateway. */
+static json_t *fetch_schema(const struct port_cli *c)
+{
+	struct http_client_req rq = {
+		.addr = c->addr, .port = c->port, .tls = c->tls, .insecure = c->insecure,
+		.method = "GET", .path = "/api/v1/schema", .host_hdr = c->host_hdr,
+		.token = c->token, .timeout_ms = TIMEOUT_MS,
+	};
+	struct http_client_resp rs;
+	char why[256];
+	json_t *j = NULL;
+
+	if (http_client_request(&rq, &rs, why, sizeof(why)) != HTTP_CLIENT_OK)
+		return NULL;
+	if (rs.status == 200)
+		j = json_loadb(rs.body, rs.len, 0, NULL);
+	http_client_resp_free(&rs);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* A value typed on the command line (new reference), or NULL with a
+ * sentence in err. type is the field's type from the schema ("string",
+ * "integer", "boolean", "enum", "object") or NULL: then JSON objects,
+ * booleans, null and integers are recognised by their look. */
+static json_t *kv_value(const char *key, const char *v, const char *type, char *err,
+			size_t errlen)
 {
 	json_error_t e;
 	json_t *j;
+
+	if (strcmp(v, "null") == 0)
+		return json_null();
+	if (type && (strcmp(type, "string") == 0 || strcmp(type, "enum") == 0)) {
+		if (!(j = json_string(v)))
+			snprintf(err, errlen, "%s: the value is not valid UTF-8", key);
+		return j;
+	}
+	if (type && strcmp(type, "integer") == 0 && !is_integer(v)) {
+		snprintf(err, errlen, "%.60s must be an integer (e.g. %s=9600), not \"%.60s\"",
+			 key, key, v);
+		return NULL;
+	}
+	if (type && strcmp(type, "boolean") == 0 && strcmp(v, "true") != 0 &&
+	    strcmp(v, "false") != 0) {
+		snprintf(err, errlen, "%.60s must be true or false, not \"%.60s\"", key, v);
+		return NULL;
+	}
 
 	if (v[0] == '{' || v[0] == '[') {
 		if (!(j = json_loads(v, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e)))
@@ -498,8 +545,6 @@ static json_t *kv_value(const char *key, const char *v, char *err, size_t errlen
 	}
 	if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)
 		return json_boolean(v[0] == 't');
-	if (strcmp(v, "null") == 0)
-		return json_null();
 	if (is_integer(v))
 		return json_integer(strtoll(v, NULL, 10));
 	if (!(j = json_string(v)))
@@ -509,7 +554,8 @@ static json_t *kv_value(const char *key, const char *v, char *err, size_t errlen
 
 /* The settings object from key=value arguments (new reference), or NULL
  * with a sentence in err. */
-static json_t *kv_object(const char *const *args, int n, char *err, size_t errlen)
+static json_t *kv_object(const char *const *args, int n, json_t *schema, char *err,
+			 size_t errlen)
 {
 	json_t *o = json_object(), *v;
 	char key[128];
@@ -521,7 +567,10 @@ static json_t *kv_object(const char *const *args, int n, char *err, size_t errle
 			goto bad;
 		}
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - args[i]), args[i]);
-		if (!(v = kv_value(key, eq + 1, err, errlen)))
+		if (!(v = kv_value(key, eq + 1,
+				   json_string_value(json_object_get(json_object_get(schema, key),
+								     "type")),
+				   err, errlen)))
 			goto bad;
 		if (json_object_set_new(o, key, v) < 0) {   /* it took v either way */
 			snprintf(err, errlen, "the key \"%.100s\" is not valid UTF-8", key);
@@ -581,7 +630,8 @@ static int send_settings(struct port_cli *c, const char *method, const char *pat
 static int verb_add(struct port_cli *c)
 {
 	char err[300];
-	json_t *o = kv_object(c->pos + 2, c->npos - 2, err, sizeof(err));
+	json_t *schema = fetch_schema(c);
+	json_t *o = kv_object(c->pos + 2, c->npos - 2, schema, err, sizeof(err));
 	json_t *name = json_string(c->pos[1]);
 	int rc = 2;
 
@@ -595,15 +645,18 @@ static int verb_add(struct port_cli *c)
 		rc = send_settings(c, "POST", "/api/v1/ports", o);
 	json_decref(name);
 	json_decref(o);
+	json_decref(schema);
 	return rc;
 }
 
 static int verb_set(struct port_cli *c)
 {
 	char err[300], path[400];
-	json_t *o = kv_object(c->pos + 2, c->npos - 2, err, sizeof(err));
+	json_t *schema = fetch_schema(c);
+	json_t *o = kv_object(c->pos + 2, c->npos - 2, schema, err, sizeof(err));
 	int rc;
 
+	json_decref(schema);
 	if (!o) {
 		fprintf(stderr, PFX " set: %s\n", err);
 		return 2;

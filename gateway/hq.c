@@ -50,7 +50,7 @@ fail:
 
 void hq_event_free(struct hq_event *e)
 {
-	if (!e)
+	if (!e || e->borrowed)
 		return;
 	free(e->topic);
 	free(e->payload);

@@ -35,6 +35,9 @@ struct hq_event {
 	char *topic;          /* owned, HQ_MESSAGE */
 	uint8_t *payload;     /* owned, HQ_MESSAGE */
 	size_t len;
+	/* embedded in its producer's own record (a publish context): neither
+	 * hq_event_free nor hq_destroy frees it; the consumer hands it back */
+	bool borrowed;
 };
 
 struct hq {
@@ -52,6 +55,7 @@ void hq_destroy(struct hq *q);   /* frees what is still queued */
 /* New event with copies of topic/payload (may be NULL). NULL on ENOMEM. */
 struct hq_event *hq_event_new(enum hq_type type, const char *topic,
 			      const void *payload, size_t len);
+/* Frees e and what it owns; a borrowed event is left alone. */
 void hq_event_free(struct hq_event *e);
 
 /* Takes ownership of e. Returns true if the queue was empty before (the

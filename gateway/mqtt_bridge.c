@@ -20,12 +20,21 @@
 #define HQ_LIMIT 65536
 #define PAHO_BUFFERED 65536
 
-/* One per publish that wants a callback; crosses to Paho's thread and back. */
+/* One per publish that wants a callback; crosses to Paho's thread and back.
+ * Its completion travels to the loop as the event embedded in it, so a
+ * publish costs no allocation and no lock of its own: contexts come from
+ * chunks the bridge owns (freed with it, so those Paho never answers are
+ * freed too) and go back on a free list that only the loop thread uses. */
 struct pub_ctx {
-	struct pub_ctx *prev, *next;    /* in b->pending, under b->pending_lock */
+	struct hq_event ev;             /* HQ_PUB_DONE: id, epoch; rc set by Paho's thread */
 	struct mqtt_bridge *b;
-	uint64_t id;
-	uint32_t epoch;
+	struct pub_ctx *next_free;      /* loop thread only */
+};
+
+#define PUB_CHUNK 128
+struct pub_chunk {
+	struct pub_chunk *next;
+	struct pub_ctx ctx[PUB_CHUNK];
 };
 
 struct mqtt_bridge {
@@ -57,9 +66,9 @@ struct mqtt_bridge {
 	struct sub_wait { int token; char *topic; } *subs;
 	size_t nsubs, subs_cap;
 
-	/* publishes Paho still holds: freed by their callback, or at exit */
-	pthread_mutex_t pending_lock;
-	struct pub_ctx *pending;
+	/* publish contexts (loop thread only): all chunks, and the free ones */
+	struct pub_chunk *chunks;
+	struct pub_ctx *ctx_free;
 
 	void (*disc_done)(void *arg);
 	void *disc_arg;
@@ -111,30 +120,10 @@ static void on_paho_connect_fail(void *ctx, MQTTAsync_failureData *r)
 	push(ctx, e);
 }
 
-static void pending_unlink(struct mqtt_bridge *b, struct pub_ctx *c)
-{
-	pthread_mutex_lock(&b->pending_lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		b->pending = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&b->pending_lock);
-}
-
 static void pub_finish(struct pub_ctx *c, int rc)
 {
-	struct hq_event *e = hq_event_new(HQ_PUB_DONE, NULL, NULL, 0);
-
-	pending_unlink(c->b, c);
-	if (e) {
-		e->id = c->id;
-		e->epoch = c->epoch;
-		e->rc = rc;
-	}
-	push(c->b, e);
-	free(c);
+	c->ev.rc = rc;
+	push(c->b, &c->ev);
 }
 
 static void on_paho_pub_ok(void *ctx, MQTTAsync_successData *r)
@@ -409,6 +398,32 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 	}
 }
 
+/* A context for a publish that wants its completion (loop thread). */
+static struct pub_ctx *ctx_get(struct mqtt_bridge *b)
+{
+	struct pub_ctx *c = b->ctx_free;
+
+	if (!c) {
+		struct pub_chunk *k = malloc(sizeof(*k));
+		if (!k)
+			return NULL;
+		k->next = b->chunks;
+		b->chunks = k;
+		for (size_t i = PUB_CHUNK; i-- > 0;) {
+			k->ctx[i].next_free = c;
+			c = &k->ctx[i];
+		}
+	}
+	b->ctx_free = c->next_free;
+	return c;
+}
+
+static void ctx_put(struct mqtt_bridge *b, struct pub_ctx *c)
+{
+	c->next_free = b->ctx_free;
+	b->ctx_free = c;
+}
+
 static void on_wake(uv_async_t *a)
 {
 	struct mqtt_bridge *b = a->data;
@@ -417,7 +432,10 @@ static void on_wake(uv_async_t *a)
 	while (e) {
 		struct hq_event *n = e->next;
 		handle_event(b, e);
-		hq_event_free(e);
+		if (e->borrowed)
+			ctx_put(b, (struct pub_ctx *)e);
+		else
+			hq_event_free(e);
 		e = n;
 	}
 	if (b->q.dropped != b->hq_dropped_seen) {
@@ -467,11 +485,6 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 		snprintf(err, errlen, "cannot set up the MQTT hand-off queue");
 		goto fail_strings;
 	}
-	if (pthread_mutex_init(&b->pending_lock, NULL) != 0) {
-		snprintf(err, errlen, "cannot set up the MQTT publish list");
-		hq_destroy(&b->q);
-		goto fail_strings;
-	}
 	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
 	co.maxBufferedMessages = PAHO_BUFFERED;
 	co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -497,7 +510,6 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 	*out = b;
 	return BRIDGE_OK;
 fail_queue:
-	pthread_mutex_destroy(&b->pending_lock);
 	hq_destroy(&b->q);
 fail_strings:
 	free(b->client_id);
@@ -534,15 +546,11 @@ int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 	if (!b->connected)
 		return BRIDGE_DOWN;
 	if (id) {
-		if (!(c = malloc(sizeof(*c))))
+		if (!(c = ctx_get(b)))
 			return BRIDGE_AGAIN;
-		*c = (struct pub_ctx){ NULL, NULL, b, id, b->epoch };
-		pthread_mutex_lock(&b->pending_lock);
-		c->next = b->pending;
-		if (b->pending)
-			b->pending->prev = c;
-		b->pending = c;
-		pthread_mutex_unlock(&b->pending_lock);
+		c->ev = (struct hq_event){ .type = HQ_PUB_DONE, .id = id, .epoch = b->epoch,
+					   .borrowed = true };
+		c->b = b;
 		ro.onSuccess = on_paho_pub_ok;
 		ro.onFailure = on_paho_pub_fail;
 		ro.context = c;
@@ -550,10 +558,8 @@ int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
 	if (rc == MQTTASYNC_SUCCESS)
 		return BRIDGE_OK;
-	if (c) {
-		pending_unlink(b, c);
-		free(c);
-	}
+	if (c)
+		ctx_put(b, c);      /* Paho took nothing: no callback comes */
 	if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
 		return BRIDGE_AGAIN;
 	if (rc == MQTTASYNC_DISCONNECTED)
@@ -651,13 +657,13 @@ static void on_handle_closed(uv_handle_t *h)
 	/* three handles share b: the last close callback frees it (libuv
 	 * promises no order among them) */
 	if (--b->closes_pending == 0) {
-		while (b->pending) {
-			struct pub_ctx *c = b->pending;
-			b->pending = c->next;
-			free(c);
-		}
-		pthread_mutex_destroy(&b->pending_lock);
+		/* the queue first: completions still in it live in the chunks */
 		hq_destroy(&b->q);
+		while (b->chunks) {
+			struct pub_chunk *k = b->chunks;
+			b->chunks = k->next;
+			free(k);
+		}
 		subs_clear(b);
 		free(b->subs);
 		free(b->client_id);
@@ -673,7 +679,7 @@ void mqtt_bridge_free(struct mqtt_bridge *b)
 {
 	b->stopping = true;
 	/* after destroy no Paho callback runs; contexts of publishes it never
-	 * answered are freed with b */
+	 * answered are freed with b (they live in its chunks) */
 	MQTTAsync_destroy(&b->client);
 	b->closes_pending = 3;
 	uv_close((uv_handle_t *)&b->wake, on_handle_closed);

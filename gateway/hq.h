@@ -32,8 +32,8 @@ struct hq_event {
 	bool retained;
 	uint64_t id;          /* HQ_PUB_DONE: the publisher's cookie */
 	uint32_t epoch;       /* connection epoch the publish belonged to */
-	char *topic;          /* owned, HQ_MESSAGE */
-	uint8_t *payload;     /* owned, HQ_MESSAGE */
+	char *topic;          /* HQ_MESSAGE: in e's own block (freed with e) */
+	uint8_t *payload;     /* HQ_MESSAGE: in e's own block (freed with e) */
 	size_t len;
 	/* embedded in its producer's own record (a publish context): neither
 	 * hq_event_free nor hq_destroy frees it; the consumer hands it back */

@@ -106,7 +106,7 @@ struct gateway {
 	bool state_timer_on;
 	/* ports with messages for Paho, handed over together at the end of
 	 * the loop turn (port_mgr.c); the handles run only while some wait */
-	uv_check_t pump_check;
+	uv_idle_t pump_idle;
 	uv_timer_t pump_timer;         /* or after a short hold while many send */
 	struct gw_port *pump_head, **pump_tail;
 	size_t pump_n;

@@ -88,11 +88,10 @@ static bool summarise(struct hq *q, struct hq_event *e)
 
 int hq_push(struct hq *q, struct hq_event *e)
 {
-	int was_empty;
+	int wake;
 
 	e->next = NULL;
 	pthread_mutex_lock(&q->lock);
-	was_empty = q->head == NULL;
 	if (e->type == HQ_MESSAGE && q->limit && q->count >= q->limit) {
 		bool kept;
 		q->dropped++;
@@ -106,8 +105,11 @@ int hq_push(struct hq *q, struct hq_event *e)
 	*q->tail = e;
 	q->tail = &e->next;
 	q->count++;
+	wake = !e->lazy && !q->woken;
+	if (wake)
+		q->woken = true;
 	pthread_mutex_unlock(&q->lock);
-	return was_empty;
+	return wake;
 }
 
 struct hq_event *hq_take_all(struct hq *q)
@@ -120,6 +122,7 @@ struct hq_event *hq_take_all(struct hq *q)
 	q->tail = &q->head;
 	q->count = 0;
 	q->summaries = 0;
+	q->woken = false;
 	pthread_mutex_unlock(&q->lock);
 	return list;
 }

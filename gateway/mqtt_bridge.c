@@ -54,6 +54,12 @@ struct mqtt_bridge {
 
 	struct hq q;                    /* Paho threads -> loop */
 	uv_async_t wake;
+	/* lazy completions outstanding (loop thread): while there are any,
+	 * the queue is also looked at the end of every loop turn and by a
+	 * timer, since Paho's thread does not wake the loop for them */
+	size_t lazy_out;
+	uv_check_t lazy_check;
+	uv_timer_t lazy_timer;
 	uv_timer_t retry;
 	unsigned backoff_ms;
 	bool connected, connecting, stopping;
@@ -424,19 +430,25 @@ static void ctx_put(struct mqtt_bridge *b, struct pub_ctx *c)
 	b->ctx_free = c;
 }
 
-static void on_wake(uv_async_t *a)
+static void drain(struct mqtt_bridge *b)
 {
-	struct mqtt_bridge *b = a->data;
 	struct hq_event *e = hq_take_all(&b->q);
 
 	while (e) {
 		struct hq_event *n = e->next;
 		handle_event(b, e);
-		if (e->borrowed)
+		if (e->borrowed) {
+			if (e->lazy)
+				b->lazy_out--;
 			ctx_put(b, (struct pub_ctx *)e);
-		else
+		} else {
 			hq_event_free(e);
+		}
 		e = n;
+	}
+	if (!b->lazy_out) {
+		uv_check_stop(&b->lazy_check);
+		uv_timer_stop(&b->lazy_timer);
 	}
 	if (b->q.dropped != b->hq_dropped_seen) {
 		size_t n = b->q.dropped - b->hq_dropped_seen;
@@ -447,6 +459,21 @@ static void on_wake(uv_async_t *a)
 		b->hq_dropped_seen = b->q.dropped;
 		b->hq_told = 0;
 	}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	drain(a->data);
+}
+
+static void on_lazy_check(uv_check_t *h)
+{
+	drain(h->data);
+}
+
+static void on_lazy_timer(uv_timer_t *t)
+{
+	drain(t->data);
 }
 
 static char *dup_or_null(const char *s)
@@ -507,6 +534,10 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 	b->retry.data = b;
 	uv_timer_init(loop, &b->disc_timer);
 	b->disc_timer.data = b;
+	uv_timer_init(loop, &b->lazy_timer);
+	b->lazy_timer.data = b;
+	uv_check_init(loop, &b->lazy_check);   /* like timers: only sets fields */
+	b->lazy_check.data = b;
 	*out = b;
 	return BRIDGE_OK;
 fail_queue:
@@ -539,6 +570,12 @@ uint32_t mqtt_bridge_epoch(const struct mqtt_bridge *b)
 int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 			size_t n, int qos, bool retained, uint64_t id)
 {
+	return mqtt_bridge_publish_ex(b, topic, p, n, qos, retained, id, false);
+}
+
+int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void *p,
+			   size_t n, int qos, bool retained, uint64_t id, bool lazy)
+{
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct pub_ctx *c = NULL;
 	int rc;
@@ -549,15 +586,21 @@ int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 		if (!(c = ctx_get(b)))
 			return BRIDGE_AGAIN;
 		c->ev = (struct hq_event){ .type = HQ_PUB_DONE, .id = id, .epoch = b->epoch,
-					   .borrowed = true };
+					   .borrowed = true, .lazy = lazy };
 		c->b = b;
 		ro.onSuccess = on_paho_pub_ok;
 		ro.onFailure = on_paho_pub_fail;
 		ro.context = c;
 	}
 	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
-	if (rc == MQTTASYNC_SUCCESS)
+	if (rc == MQTTASYNC_SUCCESS) {
+		if (c && lazy && b->lazy_out++ == 0) {
+			uv_check_start(&b->lazy_check, on_lazy_check);
+			uv_timer_start(&b->lazy_timer, on_lazy_timer, BRIDGE_LAZY_MS,
+				       BRIDGE_LAZY_MS);
+		}
 		return BRIDGE_OK;
+	}
 	if (c)
 		ctx_put(b, c);      /* Paho took nothing: no callback comes */
 	if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
@@ -654,7 +697,7 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	struct mqtt_bridge *b = h->data;
 
-	/* three handles share b: the last close callback frees it (libuv
+	/* five handles share b: the last close callback frees it (libuv
 	 * promises no order among them) */
 	if (--b->closes_pending == 0) {
 		/* the queue first: completions still in it live in the chunks */
@@ -681,7 +724,9 @@ void mqtt_bridge_free(struct mqtt_bridge *b)
 	/* after destroy no Paho callback runs; contexts of publishes it never
 	 * answered are freed with b (they live in its chunks) */
 	MQTTAsync_destroy(&b->client);
-	b->closes_pending = 3;
+	b->closes_pending = 5;
+	uv_close((uv_handle_t *)&b->lazy_check, on_handle_closed);
+	uv_close((uv_handle_t *)&b->lazy_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&b->wake, on_handle_closed);
 	uv_close((uv_handle_t *)&b->retry, on_handle_closed);
 	uv_close((uv_handle_t *)&b->disc_timer, on_handle_closed);

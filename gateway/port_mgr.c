@@ -134,7 +134,11 @@ static void txq_pump(struct gw_port *gp)
 		if (m->sent || m->acked)
 			continue;
 		uint64_t id = ((uint64_t)gp->slot << ID_SLOT_SHIFT) | m->seq;
-		int rc = mqtt_bridge_publish(b, gp->topic_tx, m->data, m->len, gp->cfg.qos, false, id);
+		/* far from a full window nothing waits for this acknowledgement:
+		 * Paho's thread need not wake the loop for it (mqtt_bridge.h) */
+		bool lazy = gp->inflight + 1 < TX_WINDOW / 2;
+		int rc = mqtt_bridge_publish_ex(b, gp->topic_tx, m->data, m->len, gp->cfg.qos,
+						false, id, lazy);
 		if (rc != BRIDGE_OK)
 			break;      /* backpressure or down: the next ack or connect resumes */
 		m->sent = true;
@@ -153,7 +157,8 @@ static void txq_pump(struct gw_port *gp)
  * sends made together cost what a bare client's burst costs.
  *
  * So a port's new messages (and the next ones after an acknowledgement) go
- * at the end of the loop turn, with every other port's of that turn; and
+ * once the loop turn's I/O is handled (an idle handle: before the loop
+ * waits again), with every other port's of that turn; and
  * while other ports have been sending within the last TX_HOLD_MS, they wait
  * up to TX_HOLD_MS for the ports still to come (at most TX_HOLD_PORTS). A
  * port alone (one application talking) never waits beyond its loop turn.
@@ -174,11 +179,11 @@ static void pump_all(struct gateway *gw)
 	}
 	gw->pump_tail = &gw->pump_head;
 	gw->pump_n = 0;
-	uv_check_stop(&gw->pump_check);
+	uv_idle_stop(&gw->pump_idle);
 	uv_timer_stop(&gw->pump_timer);
 }
 
-static void on_pump_check(uv_check_t *h)
+static void on_pump_idle(uv_idle_t *h)
 {
 	pump_all(h->data);
 }
@@ -219,7 +224,7 @@ static void txq_pump_soon(struct gw_port *gp)
 		gw->pump_tail = &gp->pump_next;
 		gw->pump_n++;
 	}
-	if (uv_is_active((uv_handle_t *)&gw->pump_check))
+	if (uv_is_active((uv_handle_t *)&gw->pump_idle))
 		return;                 /* goes at the end of this turn anyway */
 	if (gw->pump_n < TX_HOLD_PORTS && others_sending(gp)) {
 		if (!uv_is_active((uv_handle_t *)&gw->pump_timer))
@@ -227,7 +232,7 @@ static void txq_pump_soon(struct gw_port *gp)
 		return;
 	}
 	uv_timer_stop(&gw->pump_timer);
-	uv_check_start(&gw->pump_check, on_pump_check);
+	uv_idle_start(&gw->pump_idle, on_pump_idle);
 }
 
 static void pump_cancel(struct gw_port *gp)

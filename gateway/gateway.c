@@ -267,6 +267,8 @@ static void close_handles(struct gateway *gw)
 	uv_close((uv_handle_t *)&gw->state_timer, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->lag.timer, on_closed_noop);
+	uv_close((uv_handle_t *)&gw->pump_idle, on_closed_noop);
+	uv_close((uv_handle_t *)&gw->pump_timer, on_closed_noop);
 }
 
 static void teardown(struct gateway *gw)
@@ -424,12 +426,16 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 		return -1;
 	}
 	if (uv_timer_init(loop, &gw->state_timer) < 0 || uv_timer_init(loop, &gw->stop_timer) < 0 ||
-	    uv_timer_init(loop, &gw->lag.timer) < 0 || uv_signal_init(loop, &gw->sigint) < 0 ||
+	    uv_timer_init(loop, &gw->lag.timer) < 0 || uv_idle_init(loop, &gw->pump_idle) < 0 ||
+	    uv_timer_init(loop, &gw->pump_timer) < 0 ||
+	    uv_signal_init(loop, &gw->sigint) < 0 ||
 	    uv_signal_init(loop, &gw->sigterm) < 0) {
 		fprintf(stderr, "mqttty: cannot set up the event loop's timers and signals\n");
 		return -1;
 	}
 	gw->state_timer.data = gw->stop_timer.data = gw->lag.timer.data = gw;
+	gw->pump_idle.data = gw->pump_timer.data = gw;
+	gw->pump_tail = &gw->pump_head;
 	gw->sigint.data = gw->sigterm.data = gw;
 	/* the loop thread must never wait on another process's lock for long */
 	store_set_busy_timeout(gw->store, 250);

@@ -42,6 +42,8 @@ struct gw_port {
 	struct txmsg *txq_head, **txq_tail;
 	size_t txq_bytes, inflight;
 	bool paused;
+	bool pump_due;                 /* in gw's pump list for this loop turn */
+	struct gw_port *pump_next;
 	struct port_state published;   /* last state sent */
 	bool have_published;
 	uint64_t counters_seen;        /* tx+rx+dropped at last publish */
@@ -105,6 +107,14 @@ struct gateway {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t state_timer, stop_timer;
 	bool state_timer_on;
+	/* ports with messages for Paho, handed over together at the end of
+	 * the loop turn (port_mgr.c); the handles run only while some wait */
+	uv_idle_t pump_idle;
+	uv_timer_t pump_timer;         /* or after a short hold while many send */
+	struct gw_port *pump_head, **pump_tail;
+	size_t pump_n;
+	uint32_t sent_slot[2];         /* the two latest distinct ports that sent */
+	uint64_t sent_ms[2];           /* and when (loop time; 0 = never) */
 	int stop_phase;
 	uint64_t stop_started;
 	char topic_status[TOPIC_MAX], topic_ports[TOPIC_MAX];

@@ -32,9 +32,15 @@ struct hq_event {
 	bool retained;
 	uint64_t id;          /* HQ_PUB_DONE: the publisher's cookie */
 	uint32_t epoch;       /* connection epoch the publish belonged to */
-	char *topic;          /* owned, HQ_MESSAGE */
-	uint8_t *payload;     /* owned, HQ_MESSAGE */
+	char *topic;          /* HQ_MESSAGE: in e's own block (freed with e) */
+	uint8_t *payload;     /* HQ_MESSAGE: in e's own block (freed with e) */
 	size_t len;
+	/* embedded in its producer's own record (a publish context): neither
+	 * hq_event_free nor hq_destroy frees it; the consumer hands it back */
+	bool borrowed;
+	/* the consumer need not be woken for it: it collects it at its next
+	 * wake-up or its own next look (hq_push asks no wake for it) */
+	bool lazy;
 };
 
 struct hq {
@@ -43,6 +49,7 @@ struct hq {
 	size_t count, dropped;       /* dropped: messages refused, a running total */
 	uint64_t dropped_bytes;
 	size_t summaries;            /* HQ_DROPPED events queued */
+	bool woken;                  /* a wake-up was asked since the last take */
 	size_t limit;         /* bound on queued events; beyond it push fails */
 };
 
@@ -52,10 +59,12 @@ void hq_destroy(struct hq *q);   /* frees what is still queued */
 /* New event with copies of topic/payload (may be NULL). NULL on ENOMEM. */
 struct hq_event *hq_event_new(enum hq_type type, const char *topic,
 			      const void *payload, size_t len);
+/* Frees e and what it owns; a borrowed event is left alone. */
 void hq_event_free(struct hq_event *e);
 
-/* Takes ownership of e. Returns true if the queue was empty before (the
- * caller then wakes the consumer), false otherwise; on overflow -1 is
+/* Takes ownership of e. Returns 1 if the caller is to wake the consumer:
+ * e is the first event since the consumer's last take that is not lazy
+ * (lazy events alone never ask for a wake-up); 0 otherwise; on overflow -1 is
  * returned and the message counted in q->dropped and q->dropped_bytes: it
  * becomes (or is merged into the queue's last) HQ_DROPPED event for its
  * topic, so the consumer can tell whom the loss belongs to. Summaries are

@@ -20,12 +20,21 @@
 #define HQ_LIMIT 65536
 #define PAHO_BUFFERED 65536
 
-/* One per publish that wants a callback; crosses to Paho's thread and back. */
+/* One per publish that wants a callback; crosses to Paho's thread and back.
+ * Its completion travels to the loop as the event embedded in it, so a
+ * publish costs no allocation and no lock of its own: contexts come from
+ * chunks the bridge owns (freed with it, so those Paho never answers are
+ * freed too) and go back on a free list that only the loop thread uses. */
 struct pub_ctx {
-	struct pub_ctx *prev, *next;    /* in b->pending, under b->pending_lock */
+	struct hq_event ev;             /* HQ_PUB_DONE: id, epoch; rc set by Paho's thread */
 	struct mqtt_bridge *b;
-	uint64_t id;
-	uint32_t epoch;
+	struct pub_ctx *next_free;      /* loop thread only */
+};
+
+#define PUB_CHUNK 128
+struct pub_chunk {
+	struct pub_chunk *next;
+	struct pub_ctx ctx[PUB_CHUNK];
 };
 
 struct mqtt_bridge {
@@ -45,6 +54,12 @@ struct mqtt_bridge {
 
 	struct hq q;                    /* Paho threads -> loop */
 	uv_async_t wake;
+	/* lazy completions outstanding (loop thread): while there are any,
+	 * the queue is also looked at the end of every loop turn and by a
+	 * timer, since Paho's thread does not wake the loop for them */
+	size_t lazy_out;
+	uv_check_t lazy_check;
+	uv_timer_t lazy_timer;
 	uv_timer_t retry;
 	unsigned backoff_ms;
 	bool connected, connecting, stopping;
@@ -57,9 +72,9 @@ struct mqtt_bridge {
 	struct sub_wait { int token; char *topic; } *subs;
 	size_t nsubs, subs_cap;
 
-	/* publishes Paho still holds: freed by their callback, or at exit */
-	pthread_mutex_t pending_lock;
-	struct pub_ctx *pending;
+	/* publish contexts (loop thread only): all chunks, and the free ones */
+	struct pub_chunk *chunks;
+	struct pub_ctx *ctx_free;
 
 	void (*disc_done)(void *arg);
 	void *disc_arg;
@@ -111,30 +126,10 @@ static void on_paho_connect_fail(void *ctx, MQTTAsync_failureData *r)
 	push(ctx, e);
 }
 
-static void pending_unlink(struct mqtt_bridge *b, struct pub_ctx *c)
-{
-	pthread_mutex_lock(&b->pending_lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		b->pending = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	pthread_mutex_unlock(&b->pending_lock);
-}
-
 static void pub_finish(struct pub_ctx *c, int rc)
 {
-	struct hq_event *e = hq_event_new(HQ_PUB_DONE, NULL, NULL, 0);
-
-	pending_unlink(c->b, c);
-	if (e) {
-		e->id = c->id;
-		e->epoch = c->epoch;
-		e->rc = rc;
-	}
-	push(c->b, e);
-	free(c);
+	c->ev.rc = rc;
+	push(c->b, &c->ev);
 }
 
 static void on_paho_pub_ok(void *ctx, MQTTAsync_successData *r)
@@ -413,16 +408,51 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 	}
 }
 
-static void on_wake(uv_async_t *a)
+/* A context for a publish that wants its completion (loop thread). */
+static struct pub_ctx *ctx_get(struct mqtt_bridge *b)
 {
-	struct mqtt_bridge *b = a->data;
+	struct pub_ctx *c = b->ctx_free;
+
+	if (!c) {
+		struct pub_chunk *k = malloc(sizeof(*k));
+		if (!k)
+			return NULL;
+		k->next = b->chunks;
+		b->chunks = k;
+		for (size_t i = PUB_CHUNK; i-- > 0;) {
+			k->ctx[i].next_free = c;
+			c = &k->ctx[i];
+		}
+	}
+	b->ctx_free = c->next_free;
+	return c;
+}
+
+static void ctx_put(struct mqtt_bridge *b, struct pub_ctx *c)
+{
+	c->next_free = b->ctx_free;
+	b->ctx_free = c;
+}
+
+static void drain(struct mqtt_bridge *b)
+{
 	struct hq_event *e = hq_take_all(&b->q);
 
 	while (e) {
 		struct hq_event *n = e->next;
 		handle_event(b, e);
-		hq_event_free(e);
+		if (e->borrowed) {
+			if (e->lazy)
+				b->lazy_out--;
+			ctx_put(b, (struct pub_ctx *)e);
+		} else {
+			hq_event_free(e);
+		}
 		e = n;
+	}
+	if (!b->lazy_out) {
+		uv_check_stop(&b->lazy_check);
+		uv_timer_stop(&b->lazy_timer);
 	}
 	if (b->q.dropped != b->hq_dropped_seen) {
 		size_t n = b->q.dropped - b->hq_dropped_seen;
@@ -433,6 +463,21 @@ static void on_wake(uv_async_t *a)
 		b->hq_dropped_seen = b->q.dropped;
 		b->hq_told = 0;
 	}
+}
+
+static void on_wake(uv_async_t *a)
+{
+	drain(a->data);
+}
+
+static void on_lazy_check(uv_check_t *h)
+{
+	drain(h->data);
+}
+
+static void on_lazy_timer(uv_timer_t *t)
+{
+	drain(t->data);
 }
 
 static char *dup_or_null(const char *s)
@@ -471,11 +516,6 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 		snprintf(err, errlen, "cannot set up the MQTT hand-off queue");
 		goto fail_strings;
 	}
-	if (pthread_mutex_init(&b->pending_lock, NULL) != 0) {
-		snprintf(err, errlen, "cannot set up the MQTT publish list");
-		hq_destroy(&b->q);
-		goto fail_strings;
-	}
 	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
 	co.maxBufferedMessages = PAHO_BUFFERED;
 	co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -498,10 +538,13 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 	b->retry.data = b;
 	uv_timer_init(loop, &b->disc_timer);
 	b->disc_timer.data = b;
+	uv_timer_init(loop, &b->lazy_timer);
+	b->lazy_timer.data = b;
+	uv_check_init(loop, &b->lazy_check);   /* like timers: only sets fields */
+	b->lazy_check.data = b;
 	*out = b;
 	return BRIDGE_OK;
 fail_queue:
-	pthread_mutex_destroy(&b->pending_lock);
 	hq_destroy(&b->q);
 fail_strings:
 	free(b->client_id);
@@ -531,6 +574,12 @@ uint32_t mqtt_bridge_epoch(const struct mqtt_bridge *b)
 int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 			size_t n, int qos, bool retained, uint64_t id)
 {
+	return mqtt_bridge_publish_ex(b, topic, p, n, qos, retained, id, false);
+}
+
+int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void *p,
+			   size_t n, int qos, bool retained, uint64_t id, bool lazy)
+{
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct pub_ctx *c = NULL;
 	int rc;
@@ -538,26 +587,26 @@ int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 	if (!b->connected)
 		return BRIDGE_DOWN;
 	if (id) {
-		if (!(c = malloc(sizeof(*c))))
+		if (!(c = ctx_get(b)))
 			return BRIDGE_AGAIN;
-		*c = (struct pub_ctx){ NULL, NULL, b, id, b->epoch };
-		pthread_mutex_lock(&b->pending_lock);
-		c->next = b->pending;
-		if (b->pending)
-			b->pending->prev = c;
-		b->pending = c;
-		pthread_mutex_unlock(&b->pending_lock);
+		c->ev = (struct hq_event){ .type = HQ_PUB_DONE, .id = id, .epoch = b->epoch,
+					   .borrowed = true, .lazy = lazy };
+		c->b = b;
 		ro.onSuccess = on_paho_pub_ok;
 		ro.onFailure = on_paho_pub_fail;
 		ro.context = c;
 	}
 	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
-	if (rc == MQTTASYNC_SUCCESS)
+	if (rc == MQTTASYNC_SUCCESS) {
+		if (c && lazy && b->lazy_out++ == 0) {
+			uv_check_start(&b->lazy_check, on_lazy_check);
+			uv_timer_start(&b->lazy_timer, on_lazy_timer, BRIDGE_LAZY_MS,
+				       BRIDGE_LAZY_MS);
+		}
 		return BRIDGE_OK;
-	if (c) {
-		pending_unlink(b, c);
-		free(c);
 	}
+	if (c)
+		ctx_put(b, c);      /* Paho took nothing: no callback comes */
 	if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
 		return BRIDGE_AGAIN;
 	if (rc == MQTTASYNC_DISCONNECTED)
@@ -652,16 +701,16 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	struct mqtt_bridge *b = h->data;
 
-	/* three handles share b: the last close callback frees it (libuv
+	/* five handles share b: the last close callback frees it (libuv
 	 * promises no order among them) */
 	if (--b->closes_pending == 0) {
-		while (b->pending) {
-			struct pub_ctx *c = b->pending;
-			b->pending = c->next;
-			free(c);
-		}
-		pthread_mutex_destroy(&b->pending_lock);
+		/* the queue first: completions still in it live in the chunks */
 		hq_destroy(&b->q);
+		while (b->chunks) {
+			struct pub_chunk *k = b->chunks;
+			b->chunks = k->next;
+			free(k);
+		}
 		subs_clear(b);
 		free(b->subs);
 		free(b->client_id);
@@ -677,9 +726,11 @@ void mqtt_bridge_free(struct mqtt_bridge *b)
 {
 	b->stopping = true;
 	/* after destroy no Paho callback runs; contexts of publishes it never
-	 * answered are freed with b */
+	 * answered are freed with b (they live in its chunks) */
 	MQTTAsync_destroy(&b->client);
-	b->closes_pending = 3;
+	b->closes_pending = 5;
+	uv_close((uv_handle_t *)&b->lazy_check, on_handle_closed);
+	uv_close((uv_handle_t *)&b->lazy_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&b->wake, on_handle_closed);
 	uv_close((uv_handle_t *)&b->retry, on_handle_closed);
 	uv_close((uv_handle_t *)&b->disc_timer, on_handle_closed);

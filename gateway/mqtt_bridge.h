@@ -63,6 +63,14 @@ uint32_t mqtt_bridge_epoch(const struct mqtt_bridge *b);
  * is full (backpressure, try again later); BRIDGE_DOWN: not connected. */
 int mqtt_bridge_publish(struct mqtt_bridge *b, const char *topic, const void *p,
 			size_t n, int qos, bool retained, uint64_t id);
+/* The same; lazy: nothing waits for this pub_done, so Paho's thread does
+ * not wake the loop for it: it is delivered when the loop wakes for
+ * anything else, at the end of a loop turn, or within BRIDGE_LAZY_MS.
+ * Order is kept: an earlier lazy completion is delivered before any later
+ * event. */
+#define BRIDGE_LAZY_MS 10
+int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void *p,
+			   size_t n, int qos, bool retained, uint64_t id, bool lazy);
 int mqtt_bridge_subscribe(struct mqtt_bridge *b, const char *topic, int qos);
 int mqtt_bridge_unsubscribe(struct mqtt_bridge *b, const char *topic);
 

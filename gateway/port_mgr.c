@@ -115,9 +115,23 @@ static void txq_pop_acked(struct gw_port *gp)
 	txq_update_pause(gp);
 }
 
+/* The two latest distinct ports that handed Paho something, and when. */
+static void note_sent(struct gw_port *gp)
+{
+	struct gateway *gw = gp->gw;
+
+	if (gw->sent_slot[0] != gp->slot) {
+		gw->sent_slot[1] = gw->sent_slot[0];
+		gw->sent_ms[1] = gw->sent_ms[0];
+		gw->sent_slot[0] = gp->slot;
+	}
+	gw->sent_ms[0] = uv_now(gw->loop);
+}
+
 static void txq_pump(struct gw_port *gp)
 {
 	struct mqtt_bridge *b = gp->gw->mqtt;
+	bool sent = false;
 
 	if (!mqtt_bridge_connected(b))
 		return;
@@ -125,12 +139,121 @@ static void txq_pump(struct gw_port *gp)
 		if (m->sent || m->acked)
 			continue;
 		uint64_t id = ((uint64_t)gp->slot << ID_SLOT_SHIFT) | m->seq;
-		int rc = mqtt_bridge_publish(b, gp->topic_tx, m->data, m->len, gp->cfg.qos, false, id);
+		/* far from a full window nothing waits for this acknowledgement:
+		 * Paho's thread need not wake the loop for it (mqtt_bridge.h) */
+		bool lazy = gp->inflight + 1 < TX_WINDOW / 2;
+		int rc = mqtt_bridge_publish_ex(b, gp->topic_tx, m->data, m->len, gp->cfg.qos,
+						false, id, lazy);
 		if (rc != BRIDGE_OK)
 			break;      /* backpressure or down: the next ack or connect resumes */
 		m->sent = true;
 		gp->inflight++;
+		sent = true;
 	}
+	if (sent)
+		note_sent(gp);
+}
+
+/* Handing messages to Paho in bursts. Every MQTTAsync_send signals Paho's
+ * send thread and, at QoS 1, takes Paho's global mutex to pick a message
+ * id; its two threads hold that mutex while they write and while they
+ * handle each acknowledgement. Sends spread one by one over time therefore
+ * wake its threads once per message and meet them on the mutex; the same
+ * sends made together cost what a bare client's burst costs.
+ *
+ * So a port's new messages (and the next ones after an acknowledgement) go
+ * once the loop turn's I/O is handled (an idle handle: before the loop
+ * waits again), with every other port's of that turn; and
+ * while other ports have been sending within the last TX_HOLD_MS, they wait
+ * up to TX_HOLD_MS for the ports still to come (at most TX_HOLD_PORTS). A
+ * port alone (one application talking) never waits beyond its loop turn.
+ * Whatever must go before something else of the same port (a frame before
+ * its event, data before a state change, everything before a close) still
+ * calls txq_pump at once. */
+#define TX_HOLD_MS 1
+#define TX_HOLD_PORTS 64
+
+static void pump_all(struct gateway *gw)
+{
+	struct gw_port *gp;
+
+	while ((gp = gw->pump_head)) {
+		gw->pump_head = gp->pump_next;
+		gp->pump_due = false;
+		txq_pump(gp);
+	}
+	gw->pump_tail = &gw->pump_head;
+	gw->pump_n = 0;
+	uv_idle_stop(&gw->pump_idle);
+	uv_timer_stop(&gw->pump_timer);
+}
+
+static void on_pump_idle(uv_idle_t *h)
+{
+	pump_all(h->data);
+}
+
+static void on_pump_timer(uv_timer_t *t)
+{
+	pump_all(t->data);
+}
+
+/* Another port than gp handed Paho something within TX_HOLD_MS? */
+static bool others_sending(const struct gw_port *gp)
+{
+	const struct gateway *gw = gp->gw;
+	uint64_t t = gw->sent_slot[0] != gp->slot ? gw->sent_ms[0] : gw->sent_ms[1];
+
+	return t && uv_now(gw->loop) - t <= TX_HOLD_MS;
+}
+
+/* Has gp a message Paho has not been handed yet? */
+static bool txq_unsent(const struct gw_port *gp)
+{
+	for (const struct txmsg *m = gp->txq_head; m; m = m->next)
+		if (!m->sent && !m->acked)
+			return true;
+	return false;
+}
+
+static void txq_pump_soon(struct gw_port *gp)
+{
+	struct gateway *gw = gp->gw;
+
+	if (!txq_unsent(gp))
+		return;
+	if (!gp->pump_due) {
+		gp->pump_due = true;
+		gp->pump_next = NULL;
+		*gw->pump_tail = gp;
+		gw->pump_tail = &gp->pump_next;
+		gw->pump_n++;
+	}
+	if (uv_is_active((uv_handle_t *)&gw->pump_idle))
+		return;                 /* goes at the end of this turn anyway */
+	if (gw->pump_n < TX_HOLD_PORTS && others_sending(gp)) {
+		if (!uv_is_active((uv_handle_t *)&gw->pump_timer))
+			uv_timer_start(&gw->pump_timer, on_pump_timer, TX_HOLD_MS, 0);
+		return;
+	}
+	uv_timer_stop(&gw->pump_timer);
+	uv_idle_start(&gw->pump_idle, on_pump_idle);
+}
+
+static void pump_cancel(struct gw_port *gp)
+{
+	struct gateway *gw = gp->gw;
+	struct gw_port **pp = &gw->pump_head;
+
+	if (!gp->pump_due)
+		return;
+	while (*pp != gp)
+		pp = &(*pp)->pump_next;
+	*pp = gp->pump_next;
+	if (gw->pump_tail == &gp->pump_next)
+		gw->pump_tail = pp;
+	gp->pump_due = false;
+	gw->pump_n--;
 }
 
 /* Everything not acknowledged goes again, from the head, in order. */
@@ -175,7 +298,7 @@ void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc)
 		break;
 	}
 	txq_pop_acked(gp);
-	txq_pump(gp);
+	txq_pump_soon(gp);
 }
 
 static void subscribe_port(struct gw_port *gp);
@@ -303,7 +426,7 @@ static void ev_drained(void *owner)
 	framer_drained(&gp->framer);
 	if (gp->cfg.frame.mode == FRAME_IDLE)
 		arm_frame_timer(gp);
-	txq_pump(gp);
+	txq_pump_soon(gp);
 }
 
 static void ev_state(void *owner)
@@ -327,8 +450,10 @@ static void ev_state(void *owner)
 	}
 	gw_port_state(gp, &eff);
 	port_serve_state(gp->serve, &eff);
-	if (!gp->have_published || port_state_lines_differ(&eff, &gp->published))
+	if (!gp->have_published || port_state_lines_differ(&eff, &gp->published)) {
+		txq_pump(gp);   /* the data read before the change goes first */
 		gw_port_publish_state(gp);
+	}
 }
 
 static void ev_flush_tx(void *owner)
@@ -810,6 +935,7 @@ void gw_port_remove(struct gateway *gw, struct gw_port *gp)
 	size_t i;
 
 	backend_stop(gp);
+	pump_cancel(gp);
 	txq_free(gp);
 	/* clear the retained state now, or on the next connect */
 	if (!mqtt_bridge_connected(gw->mqtt) ||

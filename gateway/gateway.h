@@ -173,6 +173,15 @@ void gw_port_state(const struct gw_port *gp, struct port_state *out);
 void gw_port_rx(struct gw_port *gp, const uint8_t *p, size_t n, const char *src);
 void gw_port_flush(struct gw_port *gp);
 void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n);
+/* port_peer.c: subscribe the port's topics (rx at its QoS, set at QoS 0,
+ * its peer's); the peer topics of config c (an old one, during a change),
+ * unless another port still needs them; the peer gateway's status. */
+void gw_port_subscribe(struct gw_port *gp);
+void gw_port_unsubscribe(struct gw_port *gp);
+void gw_port_unsubscribe_peer(struct gw_port *gp, const struct port_config *c);
+void gw_port_unsubscribe_status(struct gw_port *gp, const struct port_config *c);
+/* Bring a following device to what the peer asks for (kept for a reopen). */
+void gw_port_follow_apply(struct gw_port *gp);
 void gw_port_follow_drop(struct gw_port *gp);
 /* Does gp name GW/PORT as its peer (port NULL: any port of GW)? */
 bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *port);

@@ -301,7 +301,6 @@ void gw_port_pub_done(struct gateway *gw, uint64_t id, int rc)
 	txq_pump_soon(gp);
 }
 
-static void subscribe_port(struct gw_port *gp);
 
 void gw_port_on_connected(struct gw_port *gp, bool resumed)
 {
@@ -309,7 +308,7 @@ void gw_port_on_connected(struct gw_port *gp, bool resumed)
 		if (gp->problem_sub)
 			gw_port_set_problem(gp, NULL);  /* a refusal is told again if it recurs */
 	if (gp->be)
-		subscribe_port(gp);
+		gw_port_subscribe(gp);
 	if (!resumed)
 		txq_reset(gp);
 	gp->have_published = false;
@@ -379,7 +378,6 @@ static bool counters_moved(const struct gw_port *gp)
 /* ---- backend events ---------------------------------------------------- */
 
 static void on_frame_timer(uv_timer_t *t);
-static void follow_apply(struct gw_port *gp);
 
 static void arm_frame_timer(struct gw_port *gp)
 {
@@ -440,7 +438,7 @@ static void ev_state(void *owner)
 		gp->be_open = s->open;
 		gp->follow_valid = false;   /* a reopened device starts from its config */
 		if (s->open)
-			follow_apply(gp);
+			gw_port_follow_apply(gp);
 	}
 	if (!s->open) {
 		/* a pending frame goes out when the application closes */
@@ -599,102 +597,6 @@ static int list_insert(struct gateway *gw, struct gw_port *gp)
 	return 0;
 }
 
-/* PREFIX/PEERGW/PEERPORT/LEAF, or PREFIX/PEERGW/status (leaf NULL). */
-static void peer_topic(const struct gw_port *gp, const char *peer, const char *leaf, char *buf)
-{
-	const char *prefix = gp->gw->opt->prefix;
-	int n = (int)strcspn(peer, "/");
-
-	if (leaf)
-		snprintf(buf, TOPIC_MAX, "%s/%s/%s", prefix, peer, leaf);
-	else
-		snprintf(buf, TOPIC_MAX, "%s/%.*s/status", prefix, n, peer);
-}
-
-/* The topics of c's peer (c may be an old config of gp). `set` is at QoS 0
- * so that no broker ever holds one for later (CONTRACT §5). */
-static void subscribe_peer(struct gw_port *gp, const struct port_config *c)
-{
-	struct mqtt_bridge *b = gp->gw->mqtt;
-	char t[TOPIC_MAX];
-
-	if (!c->peer[0])
-		return;
-	peer_topic(gp, c->peer, "tx", t);
-	mqtt_bridge_subscribe(b, t, c->qos);
-	peer_topic(gp, c->peer, "state", t);
-	mqtt_bridge_subscribe(b, t, 1);
-	if (c->follow) {
-		peer_topic(gp, c->peer, NULL, t);
-		mqtt_bridge_subscribe(b, t, 1);
-	}
-}
-
-static void subscribe_port(struct gw_port *gp)
-{
-	struct mqtt_bridge *b = gp->gw->mqtt;
-
-	mqtt_bridge_subscribe(b, gp->topic_rx, gp->cfg.qos);
-	mqtt_bridge_subscribe(b, gp->topic_set, 0);
-	subscribe_peer(gp, &gp->cfg);
-}
-
-/* Another running port still needs the peer topics of `peer`? */
-static bool peer_shared(const struct gw_port *gp, const char *peer, bool follow)
-{
-	for (size_t i = 0; i < gp->gw->nports; i++) {
-		const struct gw_port *o = gp->gw->ports[i];
-		if (o != gp && o->be && strcmp(o->cfg.peer, peer) == 0 &&
-		    (!follow || o->cfg.follow))
-			return true;
-	}
-	return false;
-}
-
-/* The status topic is per peer gateway: kept while any other follower of a
- * port of that gateway remains. */
-static void unsubscribe_status(struct gw_port *gp, const struct port_config *c)
-{
-	size_t n = strcspn(c->peer, "/");
-	char t[TOPIC_MAX];
-
-	for (size_t i = 0; i < gp->gw->nports; i++) {
-		const struct gw_port *o = gp->gw->ports[i];
-		if (o != gp && o->be && o->cfg.follow && strncmp(o->cfg.peer, c->peer, n + 1) == 0)
-			return;
-	}
-	peer_topic(gp, c->peer, NULL, t);
-	mqtt_bridge_unsubscribe(gp->gw->mqtt, t);
-}
-
-static void unsubscribe_peer(struct gw_port *gp, const struct port_config *c)
-{
-	struct mqtt_bridge *b = gp->gw->mqtt;
-	char t[TOPIC_MAX];
-
-	if (!c->peer[0] || !mqtt_bridge_connected(b))
-		return;
-	if (!peer_shared(gp, c->peer, false)) {
-		peer_topic(gp, c->peer, "tx", t);
-		mqtt_bridge_unsubscribe(b, t);
-		peer_topic(gp, c->peer, "state", t);
-		mqtt_bridge_unsubscribe(b, t);
-	}
-	if (c->follow)
-		unsubscribe_status(gp, c);
-}
-
-static void unsubscribe_port(struct gw_port *gp)
-{
-	struct mqtt_bridge *b = gp->gw->mqtt;
-
-	if (!mqtt_bridge_connected(b))
-		return;
-	mqtt_bridge_unsubscribe(b, gp->topic_rx);
-	mqtt_bridge_unsubscribe(b, gp->topic_set);
-	unsubscribe_peer(gp, &gp->cfg);
-}
-
 /* The RFC 2217 listener of the port, if its config asks for one. */
 static int serve_start(struct gw_port *gp, char *err, size_t errlen)
 {
@@ -744,7 +646,7 @@ static int backend_start(struct gw_port *gp, char *err, size_t errlen)
 	if ((rc = port_start(gp->be, err, errlen)) < 0 || (rc = serve_start(gp, err, errlen)) < 0)
 		goto fail;
 	if (mqtt_bridge_connected(gw->mqtt))
-		subscribe_port(gp);
+		gw_port_subscribe(gp);
 	return 0;
 fail:
 	if (gp->be)
@@ -764,7 +666,7 @@ static void backend_stop(struct gw_port *gp)
 	framer_flush(&gp->framer);
 	framer_free(&gp->framer);
 	uv_timer_stop(&gp->frame_timer);
-	unsubscribe_port(gp);
+	gw_port_unsubscribe(gp);
 	port_destroy(gp->be);
 	gp->be = NULL;
 	gp->paused = false;
@@ -864,10 +766,10 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 		/* a SUBSCRIBE of a topic already held replaces its QoS: only a
 		 * peer left behind is unsubscribed, so no message falls between */
 		if (strcmp(old.peer, cfg->peer) != 0)
-			unsubscribe_peer(gp, &old);
+			gw_port_unsubscribe_peer(gp, &old);
 		else if (old.follow && !cfg->follow && mqtt_bridge_connected(gw->mqtt))
-			unsubscribe_status(gp, &old);
-		subscribe_port(gp);     /* rx at the new QoS, the new peer's topics */
+			gw_port_unsubscribe_status(gp, &old);
+		gw_port_subscribe(gp);     /* rx at the new QoS, the new peer's topics */
 	}
 	return rc;
 }
@@ -985,70 +887,3 @@ void gw_publish_ports(struct gateway *gw)
 	free(s);
 }
 
-/* ---- set, peer, follow ------------------------------------------------- */
-
-/* Bring the device to what the peer asks for. Kept even when it cannot be
- * applied now (device unplugged): a reopened device gets it again. */
-static void follow_apply(struct gw_port *gp)
-{
-	char err[256];
-
-	if (!gp->cfg.follow || !gp->follow_want_set || !gp->be || !gp->be->ops->set ||
-	    !gp->be->state.open)
-		return;
-	if (gp->follow_valid && memcmp(&gp->follow_last, &gp->follow_want,
-				       sizeof(gp->follow_want)) == 0)
-		return;         /* counters moved, the line did not */
-	if (gp->be->ops->set(gp->be, &gp->follow_want, err, sizeof(err)) == 0) {
-		gp->follow_last = gp->follow_want;
-		gp->follow_valid = true;
-	} else {
-		log_warn("port %s: follow: %s", gp->cfg.name, err);
-	}
-}
-
-static void follow_want(struct gw_port *gp, json_t *peer_state)
-{
-	line_set_from_peer_state(peer_state, &gp->follow_want);  /* NULL: unkey */
-	gp->follow_want_set = true;
-	follow_apply(gp);
-}
-
-/* For safety: unkey (DTR and RTS low) when the peer or the broker goes. */
-void gw_port_follow_drop(struct gw_port *gp)
-{
-	follow_want(gp, NULL);
-}
-
-/* A cuse port whose peer is another virtual port: a null-modem cable, the
- * peer's rts is our cts, its dtr our dsr and dcd. */
-static void null_modem(struct gw_port *gp, json_t *peer_state)
-{
-	struct line_set ls;
-	char err[256];
-
-	if (!gp->be || !gp->be->ops->set)
-		return;
-	line_set_null_modem(peer_state, &ls);
-	if (gp->be->ops->set(gp->be, &ls, err, sizeof(err)) < 0)
-		log_debug("port %s: null modem: %s", gp->cfg.name, err);
-}
-
-void gw_port_peer_state(struct gw_port *gp, const uint8_t *p, size_t n)
-{
-	json_t *j = n ? json_loadb((const char *)p, n, 0, NULL) : NULL;
-
-	if (gp->cfg.follow)
-		follow_want(gp, j);
-	else if (gp->cfg.kind == PORT_KIND_CUSE)
-		null_modem(gp, j);
-	json_decref(j);
-}
-
-bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *port)
-{
-	size_t n = strlen(gw_id);
-
-	return gp->cfg.peer[0] && strncmp(gp->cfg.peer, gw_id, n) == 0 &&
-	       gp->cfg.peer[n] == '/' && (!port || strcmp(gp->cfg.peer + n + 1, port) == 0);
-}

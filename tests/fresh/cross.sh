@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/fresh/cross.sh ARCH — a Raspberry Pi build, made and tried here.
-#   sudo bash tests/fresh/cross.sh arm64|armhf [--record]
+#   sudo bash tests/fresh/cross.sh arm64|armhf [--record] [--integration]
 # In a fresh Debian 12 root (tests/fresh/lib.sh; the host's own packages are
 # never touched): `dpkg --add-architecture ARCH`, Debian's cross compiler
 # (crossbuild-essential-ARCH) and ARCH's -dev packages, then
@@ -8,6 +8,11 @@
 #   - the unit tests run under qemu-user (ctest's emulator),
 #   - a .deb for ARCH (cpack, Depends from dpkg-shlibdeps for ARCH),
 #   - the binary under qemu-user: --version, and a gateway with a pty port.
+# --integration also runs integration tests (default: test_tx, test_rx,
+# test_state, test_api; MQTTTY_CROSS_PYTEST overrides, paths from the repo
+# root) from the root's clone against the ARCH binary under qemu-user, with
+# this machine's pytest and Mosquitto (bash deploy/install-deps.sh --test):
+# the binary, its libraries and the tests come from the root.
 # Too slow for every test run (a few minutes, mostly downloads): --record
 # appends the result to docs/cross.md.
 set -uo pipefail
@@ -15,12 +20,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=tests/fresh/lib.sh
 source "$HERE/lib.sh"
 ARCH=${1-}
-RECORD=0
-[[ ${2-} == --record ]] && RECORD=1
+RECORD=0 INTEGRATION=0
+for a in "${@:2}"; do
+	case $a in
+	--record) RECORD=1 ;;
+	--integration) INTEGRATION=1 ;;
+	*) ARCH=bad ;;
+	esac
+done
 case $ARCH in
 arm64) TRIPLET=aarch64-linux-gnu QEMU=qemu-aarch64-static ;;
 armhf) TRIPLET=arm-linux-gnueabihf QEMU=qemu-arm-static ;;
-*) echo "usage: $0 arm64|armhf [--record]" >&2; exit 2 ;;
+*) echo "usage: $0 arm64|armhf [--record] [--integration]" >&2; exit 2 ;;
 esac
 T0=$SECONDS
 FRESH_ARCHIVES=archives-cross-$ARCH
@@ -52,7 +63,8 @@ file -b "build-$A/mqttty" | cut -d, -f1-2
 step "unit tests under qemu-user"
 urc=0
 ctest --test-dir "build-$A" --output-on-failure --no-tests=error >/tmp/ctest.log 2>&1 || urc=$?
-grep -E "tests passed|FAILED|Failed|\(Failed\)|ENOSYS|not implemented|\[  FAILED|ERROR" /tmp/ctest.log | head -n 20
+grep -E "FAILED|Failed|\(Failed\)|ENOSYS|not implemented|\[  FAILED|ERROR" /tmp/ctest.log | head -n 20 || true
+grep -E "tests passed" /tmp/ctest.log
 step "package"
 (cd "build-$A" && DEB_HOST_ARCH=$A cpack -G DEB >/dev/null)
 deb=$(ls "build-$A"/mqttty_*_"$A".deb)
@@ -74,6 +86,29 @@ echo "gateway exit status on TERM: $grc"
 exit "$urc"
 ' >"$LOG" 2>&1
 rc=$?
+if ((INTEGRATION)); then
+	# qemu-user looks each absolute path up under -L first: a prefix with only
+	# the root's usr (and lib) gives the binary the root's libraries and this
+	# machine's /dev, /tmp and /etc
+	sys=$ROOT/var/tmp/qemu-sysroot
+	mkdir -p "$sys" && ln -s ../../../usr "$sys/usr" && ln -s usr/lib "$sys/lib"
+	sys=$(cd "$sys" && pwd -P)
+	printf '#!/bin/sh\nexec %q -L %q %q "$@"\n' "$ROOT/usr/bin/$QEMU" "$sys" \
+		"$ROOT/root/mqttty/build-$ARCH/mqttty" >"$ROOT/var/tmp/mqttty-$ARCH"
+	chmod +x "$ROOT/var/tmp/mqttty-$ARCH"
+	read -ra tests <<<"${MQTTTY_CROSS_PYTEST:-tests/integration/test_tx.py tests/integration/test_rx.py tests/integration/test_state.py tests/integration/test_api.py}"
+	{
+		echo "### integration tests under qemu-user (this machine's pytest and Mosquitto)"
+		echo "${tests[*]##*/}"
+		irc=0
+		(cd "$ROOT/root/mqttty" && MQTTTY_BIN=$ROOT/var/tmp/mqttty-$ARCH timeout 1800 \
+			/usr/bin/python3 -m pytest -q --basetemp="$ROOT/var/tmp/pytest" "${tests[@]}") \
+			>"$ROOT/var/tmp/pytest.log" 2>&1 || irc=$?
+		grep -E "^(FAILED|ERROR) " "$ROOT/var/tmp/pytest.log" | head -n 20
+		tail -n 1 "$ROOT/var/tmp/pytest.log"
+	} >>"$LOG" 2>&1
+	((rc == 0)) && rc=$irc
+fi
 secs=$((SECONDS - T0))
 cat "$LOG"
 fresh_msg "cross build for $ARCH: exit $rc after ${secs} s"

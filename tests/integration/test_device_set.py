@@ -95,7 +95,13 @@ def test_standard_speeds_use_their_code(shack):
 
 
 def test_nonstandard_speed_uses_bother(shack):
-    shack.add(baud=250000)
+    try:
+        shack.add(baud=250000)
+    except AssertionError:
+        if "has no termios2 to set it" in shack.gw.log_text():
+            pytest.skip("no termios2 here (qemu-user): other speeds are refused, "
+                        "as test_no_termios2 checks")
+        raise
     t = read_termios(shack.dev.master)
     assert t["baud"] == 250000 and t["cflag"] & CBAUD == BOTHER, t
     assert shack.latest()["baud"] == 250000

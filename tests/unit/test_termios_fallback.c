@@ -5,7 +5,9 @@
  * This kernel has termios2, so the module's test seam
  * MQTTTY_TEST_NO_TERMIOS2=1 (set in main, before the module's first call)
  * makes its TCGETS2/TCSETS2 answer ENOSYS. The test itself reads and sets
- * the real pseudo-terminal with the real ioctls, as the application would. */
+ * the real pseudo-terminal with the real ioctls, as the application would:
+ * termios2 where the system has it, else (under qemu-user) the classic
+ * TCGETS/TCSETS. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -27,6 +29,55 @@
 struct pty {
 	int master, slave;
 };
+
+/* Whether this system has termios2 (set in main by asking a pty). */
+static bool sys_termios2;
+
+static void probe_termios2(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	struct termios2 t;
+
+	sys_termios2 = m >= 0 && ioctl(m, TCGETS2, &t) == 0;
+	if (m >= 0)
+		close(m);
+}
+
+/* The slave's settings as the test reads and writes them: termios2, or the
+ * classic termios (the speed numbers then stay 0) where there is none. */
+static int slave_get(int fd, struct termios2 *t)
+{
+	struct termios k;
+
+	if (sys_termios2)
+		return ioctl(fd, TCGETS2, t);
+	if (ioctl(fd, TCGETS, &k) < 0)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	t->c_iflag = k.c_iflag;
+	t->c_oflag = k.c_oflag;
+	t->c_cflag = k.c_cflag;
+	t->c_lflag = k.c_lflag;
+	t->c_line = k.c_line;
+	memcpy(t->c_cc, k.c_cc, sizeof(k.c_cc));
+	return 0;
+}
+
+static int slave_put(int fd, const struct termios2 *t)
+{
+	struct termios k;
+
+	if (sys_termios2)
+		return ioctl(fd, TCSETS2, t);
+	memset(&k, 0, sizeof(k));
+	k.c_iflag = t->c_iflag;
+	k.c_oflag = t->c_oflag;
+	k.c_cflag = t->c_cflag;
+	k.c_lflag = t->c_lflag;
+	k.c_line = t->c_line;
+	memcpy(k.c_cc, t->c_cc, sizeof(k.c_cc));
+	return ioctl(fd, TCSETS, &k);
+}
 
 static int pty_setup(void **state)
 {
@@ -92,7 +143,7 @@ static void init_without_termios2(void **state)
 
 	/* pty_setup's termios_map_pty_init worked through TCSETS */
 	assert_false(termios_map_has_termios2());
-	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
 	assert_int_equal(t.c_cflag & CBAUD, B9600);
 	assert_true(t.c_lflag & EXTPROC);
 	assert_false(t.c_lflag & (ICANON | ECHO | ISIG));
@@ -104,6 +155,7 @@ static void reads_standard_speeds(void **state)
 {
 	struct pty *p = *state;
 	struct line_settings l;
+	struct termios2 t;
 
 	slave_set_classic(p->slave, B38400, CSTOPB | CRTSCTS);
 	assert_int_equal(termios_map_read(p->master, true, &l), 0);
@@ -112,6 +164,9 @@ static void reads_standard_speeds(void **state)
 	assert_int_equal(termios_map_read(p->master, true, &l), 0);
 	assert_line(&l, 115200, STATE_NULL, STATE_NULL, 1, FLOW_NONE);
 	slave_set_classic(p->slave, B4000000, 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
+	if ((t.c_cflag & CBAUD) != B4000000)
+		return;   /* qemu-user 7.2 drops the code (it reads back as B0) */
 	assert_int_equal(termios_map_read(p->master, true, &l), 0);
 	assert_int_equal(l.baud, 4000000);
 }
@@ -124,6 +179,8 @@ static void custom_speed_reads_as_unknown(void **state)
 
 	/* set for real (as a native program could): the number is then not
 	 * visible through the classic termios, so it is unknown, never 0 */
+	if (!sys_termios2)
+		skip();   /* no system here to set it with */
 	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
 	t.c_cflag = (t.c_cflag & ~CBAUD) | BOTHER;
 	t.c_ospeed = t.c_ispeed = 250000;
@@ -140,7 +197,7 @@ static void apply_standard_and_refuse_custom(void **state)
 	char err[200];
 
 	assert_int_equal(termios_map_apply(p->slave, &in, err, sizeof(err)), 0);
-	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
 	assert_int_equal(t.c_cflag & CBAUD, B57600);
 	assert_true(t.c_cflag & CSTOPB);
 	assert_false(t.c_lflag & (ICANON | ECHO));
@@ -153,7 +210,7 @@ static void apply_standard_and_refuse_custom(void **state)
 	assert_non_null(strstr(err, "250000"));
 	assert_non_null(strstr(err, "standard speeds only"));
 	/* nothing changed */
-	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
 	assert_int_equal(t.c_cflag & CBAUD, B57600);
 	assert_true(t.c_cflag & CSTOPB);
 }
@@ -163,11 +220,11 @@ static void extproc_restored(void **state)
 	struct pty *p = *state;
 	struct termios2 t;
 
-	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
 	t.c_lflag &= ~EXTPROC;
-	assert_int_equal(ioctl(p->slave, TCSETS2, &t), 0);
+	assert_int_equal(slave_put(p->slave, &t), 0);
 	assert_int_equal(termios_map_pty_extproc(p->master), 0);
-	assert_int_equal(ioctl(p->slave, TCGETS2, &t), 0);
+	assert_int_equal(slave_get(p->slave, &t), 0);
 	assert_true(t.c_lflag & EXTPROC);
 	assert_int_equal(t.c_cflag & CBAUD, B9600);     /* the rest kept */
 }
@@ -199,6 +256,7 @@ int main(void)
 		cmocka_unit_test(not_a_tty),
 	};
 
+	probe_termios2();
 	/* before the module's first call: it reads the seam once */
 	setenv("MQTTTY_TEST_NO_TERMIOS2", "1", 1);
 	return cmocka_run_group_tests(tests, NULL, NULL);

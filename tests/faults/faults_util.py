@@ -167,6 +167,9 @@ class Echo:
         a[2] = a[2] | termios.CS8 | termios.CREAD | termios.CLOCAL
         termios.tcsetattr(self.fd, termios.TCSANOW, a)
         self.client = client
+        sock = client.client.socket()
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.base = base
         self.stop = False
         self.t = threading.Thread(target=self._run, daemon=True)

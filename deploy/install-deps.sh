@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libpaho-mqtt-dev libuv1-dev
       libssl-dev libfuse3-dev mosquitto mosquitto-clients)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
-         strace socat libhamlib-utils python3-serial)
+         strace socat libhamlib-utils python3-serial valgrind clang libclang-rt-14-dev)
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

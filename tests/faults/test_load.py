@@ -84,7 +84,7 @@ class Prober(threading.Thread):
 
 def test_slowloris(broker, gateway, mqtt):
     n = pick(1000, 1000)
-    seconds = pick(6, 30)
+    seconds = pick(5, 30)
     raise_fd_limit(n + 1024)            # the gateway inherits it
     gw, api = start_api_gateway(gateway, broker, ports=("p2",))
     echo = echo_port(gw, mqtt)
@@ -149,7 +149,7 @@ def test_slowloris(broker, gateway, mqtt):
 
 def test_websocket_clients_that_never_read(broker, gateway, mqtt):
     n = pick(300, 300)
-    seconds = pick(6, 30)
+    seconds = pick(5, 30)
     raise_fd_limit(n + 1024)
     gw, api = start_api_gateway(gateway, broker, ports=("p2", "blast"))
     echo = echo_port(gw, mqtt)
@@ -240,7 +240,7 @@ def _storm(port, seconds, out):
 
 
 def test_login_storm(broker, gateway, mqtt, tmp_path):
-    seconds = pick(6, 30)
+    seconds = pick(5, 30)
     db = tmp_path / "mqttty.db"
     token = set_password(db, "right password", tmp_path)
     gw, api = start_api_gateway(gateway, broker, ports=("p2",))

@@ -24,11 +24,14 @@ def test_open_configure_write_close_cycles(broker, gateway, mqtt):
     sent = bytearray()
 
     def cycle(i):
+        """One application session; the next starts once its bytes are on
+        MQTT, so every open and close is one the gateway handles."""
         a = App(gw.link("c1"), baud=BAUDS[i % len(BAUDS)], stop_bits=1 + (i % 2))
         data = b"[%06d]" % i
         a.write_all(data)
         sent.extend(data)
         a.close()
+        client.wait_bytes(base + "/tx", len(sent), timeout=10)
 
     for i in range(10):                 # warm up: first allocations, first state
         cycle(i)

@@ -24,7 +24,9 @@ def pick(short, long):
 
 def record(kind, **figures):
     """Print one measurement and append it to $FAULTS_RESULTS."""
-    figures = dict(kind=kind, form="long" if long_form() else "short", **figures)
+    b = os.environ.get("MQTTTY_BIN", "build/mqttty")
+    build = "ASan+UBSan" if "asan" in b else ("valgrind" if "valgrind" in b else "release")
+    figures = dict(kind=kind, form="long" if long_form() else "short", build=build, **figures)
     print("\nMEASURED " + json.dumps(figures, sort_keys=True))
     path = os.environ.get("FAULTS_RESULTS")
     if path:

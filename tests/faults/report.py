@@ -56,12 +56,16 @@ def page(rows):
     o.append("")
     o.append("## Faults")
     o.append("")
+    o.append("RSS growth under ASan+UBSan includes the memory ASan holds back "
+             "(quarantine); the release rows are the ones to read for leaks.")
+    o.append("")
     o.append("| run | cycles | bytes lost | duplicates | out of order | fd growth | RSS growth | notes |")
     o.append("|---|---|---|---|---|---|---|---|")
     for r in by.get("broker_faults", []):
-        o.append("| broker restarts, %s | %d | tx %d, rx %d | tx %d, rx %d | tx %d, rx %d | — | %s | "
+        o.append("| broker restarts, %s, %s | %d | tx %d, rx %d | tx %d, rx %d | tx %d, rx %d | — | %s | "
                  "%d tx records, %d rx acknowledged; gateway away ≤ %.1f s%s |"
-                 % ("persistence" if r["persistence"] else "no persistence", r["cycles"],
+                 % ("persistence" if r["persistence"] else "no persistence",
+                    r.get("build", "?"), r["cycles"],
                     r["tx_lost_bytes"], r["rx_lost_bytes"], r["tx_duplicates"],
                     r["rx_duplicates"], r["tx_out_of_order"], r["rx_out_of_order"],
                     kb(r["rss_growth_kb"]), r["tx_records"], r["rx_acked"],
@@ -75,8 +79,9 @@ def page(rows):
                     r["in_flight_landed"], r["temporaries_left"],
                     r["planted_temporaries_kept"], r["cycles"]))
     for r in by.get("churn", []):
-        o.append("| open/configure/write/close churn | %d | %d | %d | — | %+d fds | %s | %d bytes |"
-                 % (r["cycles"], r["bytes_lost"], r["duplicates"], r["fd_growth"],
+        o.append("| open/configure/write/close churn, %s | %d | %d | %d | — | %+d fds | %s | %d bytes |"
+                 % (r.get("build", "?"), r["cycles"], r["bytes_lost"], r["duplicates"],
+                    r["fd_growth"],
                     kb(r["rss_growth_kb"]), r["bytes"]))
     for r in by.get("http_fuzz", []):
         oc = ", ".join("%s %d" % kv for kv in sorted(r["outcomes"].items()))

@@ -6,6 +6,7 @@ stale temporaries of the gateway's own naming are removed at start), and
 every enabled port has its link again."""
 
 import glob
+import http.client
 import os
 import random
 import threading
@@ -72,8 +73,8 @@ class Changer(threading.Thread):
                     resp = self.api.patch("/api/v1/ports/" + name, op[2], timeout=5)
                 else:
                     resp = self.api.delete("/api/v1/ports/" + name, timeout=5)
-            except OSError:
-                return          # killed while this request was in flight
+            except (OSError, http.client.HTTPException):
+                return          # killed while this request or its answer was in flight
             if 200 <= resp.status < 300:
                 self.model = apply(self.model, op)
                 self.acked += 1

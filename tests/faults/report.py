@@ -5,6 +5,7 @@ figures from the JSON lines tests/faults/run collected. Prints it; with
 
 import datetime
 import json
+import os
 import subprocess
 import sys
 
@@ -72,10 +73,11 @@ def page(rows):
                     r["longest_away_s"],
                     "" if r["persistence"] else "; rx loss is the broker's (sessions lost)"))
     for r in by.get("crash_safety", []):
-        o.append("| SIGKILL during API changes | %d | %d of %d acknowledged changes | — | — | — | — | "
+        o.append("| SIGKILL during API changes, %s | %d | %d of %d acknowledged changes | — | — | — | — | "
                  "%d in-flight requests landed; %d link temporaries left by kills; %d of %d "
                  "planted stale temporaries kept |"
-                 % (r["cycles"], r["lost_changes"], r["acknowledged_changes"],
+                 % (r.get("build", "?"), r["cycles"], r["lost_changes"],
+                    r["acknowledged_changes"],
                     r["in_flight_landed"], r["temporaries_left"],
                     r["planted_temporaries_kept"], r["cycles"]))
     for r in by.get("churn", []):
@@ -85,9 +87,9 @@ def page(rows):
                     kb(r["rss_growth_kb"]), r["bytes"]))
     for r in by.get("http_fuzz", []):
         oc = ", ".join("%s %d" % kv for kv in sorted(r["outcomes"].items()))
-        o.append("| hostile HTTP/websocket inputs | %d inputs | — | — | — | %+d fds | %s | %s; "
+        o.append("| hostile HTTP/websocket inputs, %s | %d inputs | — | — | — | %+d fds | %s | %s; "
                  "%d 500/malformed answers |"
-                 % (r["inputs"], r["fd_end"] - r["fd_start"],
+                 % (r.get("build", "?"), r["inputs"], r["fd_end"] - r["fd_start"],
                     kb(r["rss_end_kb"] - r["rss_start_kb"]), oc, r["bad_answers"]))
     o.append("")
     o.append("## Load (release binary; round trip rx→application→tx in ms, p50 / p99 / max)")
@@ -123,8 +125,8 @@ def page(rows):
     o.append("")
     o.append("The integration suite runs under ASan+UBSan in the test command.")
     for r in by.get("valgrind", []):
-        o.append("valgrind memcheck (release build, integration subset and the "
-                 "teardown test): %d gateway processes, **%d reports from our code**, "
+        o.append("valgrind memcheck (release build; the integration files of the "
+                 "valgrind part of `tests/faults/run`): %d gateway processes, **%d reports from our code**, "
                  "%d from libraries." % (r["processes"], r["reports_ours"],
                                          r["reports_libraries"]))
     o.append("")
@@ -135,31 +137,12 @@ def page(rows):
         for r in xf:
             o.append("- `%s`: %s" % (r["test"], r["reason"]))
         o.append("")
-    o.append("## Findings")
-    o.append("")
-    o.append("- Issue 10 item 5 (valgrind: a 1-byte read past a 16-byte block inside "
-             "Paho at shutdown): teardown removed every port after the MQTT disconnect "
-             "had started, and each removal published an empty retained `state` "
-             "(`gw_port_remove`). Paho refuses a publish once its session is closed, "
-             "but one handed over while the disconnect is still under way is queued. "
-             "Reproduced by stopping the broker (SIGSTOP) at shutdown, so the "
-             "disconnect is never answered: `MQTTAsync_destroy` then formats the queued "
-             "command and `strnlen` reads one byte past a 16-byte block that "
-             "`MQTTAsync_send` had allocated. The topic and payload the gateway passed "
-             "were valid and still alive; the publish came too late, and the read is "
-             "Paho's own. Work-around in the gateway: nothing is handed to Paho once the "
-             "disconnect starts (`mqtt_bridge_connected` is false while stopping). No "
-             "matching upstream report was found in the Paho issue tracker (nearest: "
-             "eclipse-paho/paho.mqtt.c#373, publishes freed only at `MQTTAsync_destroy`). "
-             "Regression test: `tests/faults/test_valgrind_teardown.py` (fails before "
-             "the change with the broker stalled).")
-    o.append("- The fuzzer's first run found its own over-strict check (a password "
-             "that is also a substring of the user name); the target now checks the "
-             "exact display form.")
-    o.append("- Round trips measured against a Mosquitto with its default "
-             "`set_tcp_nodelay false` take ~24 ms (Nagle on the broker's side); the load "
-             "tests configure `set_tcp_nodelay true` so they measure the gateway.")
-    o.append("")
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.md")) as f:
+            o.append(f.read().rstrip("\n"))
+            o.append("")
+    except OSError:
+        pass
     return "\n".join(o)
 
 

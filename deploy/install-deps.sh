@@ -22,7 +22,7 @@ fi
 if ((test)); then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
          strace socat libhamlib-utils python3-serial python3-jinja2 prometheus
-         ser2net clang libclang-rt-14-dev mmdebstrap systemd)
+         ser2net clang libclang-rt-14-dev mmdebstrap systemd valgrind)
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

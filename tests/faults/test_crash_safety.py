@@ -139,8 +139,6 @@ def test_sigkill_during_api_changes(broker, gateway):
            in_flight_landed=in_flight_landed, lost_changes=0,
            temporaries_left=len(temps_seen), planted_temporaries_kept=planted_survived,
            seconds=round(time.monotonic() - t0, 1))
-    if planted_survived:
-        pytest.xfail("stale link temporaries are not removed at start (%d of %d planted "
-                     "kept, %d left by kills): the cleanup (CONTRACT §5) lands from another "
-                     "branch" % (planted_survived, cycles, len(temps_seen)))
+    assert not planted_survived, "stale link temporaries kept at start: %d of %d" % (
+        planted_survived, cycles)
     assert not temps_seen, "link temporaries left after SIGKILL: %s" % temps_seen

@@ -214,11 +214,6 @@ def test_websocket_clients_that_never_read(broker, gateway, mqtt):
     echo.close()
     assert prober.ok > 0 and prober.failed == 0, "the API did not always answer"
     assert fails == 0, "%d round trips got no answer in 5 s" % fails
-    if refused == 0:
-        pytest.xfail("all %d websockets were accepted (round trip p50 %.1f ms during, %d MB "
-                     "kept after they left): the websocket bounds (CONTRACT §5: 64 clients, "
-                     "the total bounded) land from another branch"
-                     % (len(clients), pd["p50_ms"], (rss1 - rss0) // 1024))
     assert pd["p50_ms"] < p50_bound_ms(before), "round trip p50 %.1f ms (before: %s)" % (
         pd["p50_ms"], percentiles(before))
     assert len(clients) <= 64, "%d websocket clients accepted (at most 64)" % len(clients)
@@ -270,12 +265,7 @@ def test_login_storm(broker, gateway, mqtt, tmp_path):
     echo.close()
     assert prober.ok > 0, "the API never answered during the storm"
     assert "200" not in counts and "204" not in counts, "a wrong password was accepted"
-    limited = "429" in counts
-    if not limited and (pd["p50_ms"] >= p50_bound_ms(before) or fails or prober.failed):
-        pytest.xfail("round trip p50 %.1f ms, %d lost, API failed %d times during the storm: "
-                     "logins are not limited and hash on the loop thread; the limit and "
-                     "hashing off the loop (CONTRACT §5) land from another branch"
-                     % (pd["p50_ms"], fails, prober.failed))
+    assert "429" in counts, "failed logins were never limited: %s" % counts
     assert fails == 0, "%d round trips got no answer in 5 s" % fails
     assert pd["p50_ms"] < p50_bound_ms(before), "round trip p50 %.1f ms" % pd["p50_ms"]
     assert prober.failed == 0, "the API failed %d times" % prober.failed

@@ -266,7 +266,6 @@ static void close_handles(struct gateway *gw)
 	uv_close((uv_handle_t *)&gw->sigterm, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->state_timer, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->stop_timer, on_closed_noop);
-	uv_close((uv_handle_t *)&gw->lag.timer, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->pump_idle, on_closed_noop);
 	uv_close((uv_handle_t *)&gw->pump_timer, on_closed_noop);
 }
@@ -426,14 +425,14 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 		return -1;
 	}
 	if (uv_timer_init(loop, &gw->state_timer) < 0 || uv_timer_init(loop, &gw->stop_timer) < 0 ||
-	    uv_timer_init(loop, &gw->lag.timer) < 0 || uv_idle_init(loop, &gw->pump_idle) < 0 ||
+	    uv_idle_init(loop, &gw->pump_idle) < 0 ||
 	    uv_timer_init(loop, &gw->pump_timer) < 0 ||
 	    uv_signal_init(loop, &gw->sigint) < 0 ||
 	    uv_signal_init(loop, &gw->sigterm) < 0) {
 		fprintf(stderr, "mqttty: cannot set up the event loop's timers and signals\n");
 		return -1;
 	}
-	gw->state_timer.data = gw->stop_timer.data = gw->lag.timer.data = gw;
+	gw->state_timer.data = gw->stop_timer.data = gw;
 	gw->pump_idle.data = gw->pump_timer.data = gw;
 	gw->pump_tail = &gw->pump_head;
 	gw->sigint.data = gw->sigterm.data = gw;
@@ -444,27 +443,17 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 
 /* ---- loop lag: the delay of a 1 s timer ------------------------------------ */
 
-#define LAG_PERIOD_MS 1000
-
-static void on_lag_timer(uv_timer_t *t)
+void gw_lag_sample(struct gateway *gw)
 {
-	struct gateway *gw = t->data;
 	uint64_t now = uv_now(gw->loop);
 	struct loop_lag *l = &gw->lag;
 
 	l->ms[l->next] = now > l->due ? (uint32_t)(now - l->due) : 0;
+	l->at[l->next] = now;
 	l->next = (l->next + 1) % LAG_SAMPLES;
 	if (l->n < LAG_SAMPLES)
 		l->n++;
 	l->due = now + LAG_PERIOD_MS;
-	uv_timer_start(t, on_lag_timer, LAG_PERIOD_MS, 0);
-}
-
-static void lag_start(struct gateway *gw)
-{
-	gw->lag.due = uv_now(gw->loop) + LAG_PERIOD_MS;
-	uv_timer_start(&gw->lag.timer, on_lag_timer, LAG_PERIOD_MS, 0);
-	uv_unref((uv_handle_t *)&gw->lag.timer);    /* never keeps the loop alive */
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -476,11 +465,13 @@ static int cmp_u32(const void *a, const void *b)
 json_t *gateway_status_json(struct gateway *gw)
 {
 	uint32_t v[LAG_SAMPLES];
-	size_t n = gw->lag.n;
-
+	uint64_t now = uv_now(gw->loop);
+	size_t n = 0;
 	json_t *j, *problems = json_object();
 
-	memcpy(v, gw->lag.ms, sizeof(v));
+	for (size_t i = 0; i < gw->lag.n; i++)     /* the last minute's */
+		if (now - gw->lag.at[i] <= 60000)
+			v[n++] = gw->lag.ms[i];
 	qsort(v, n, sizeof(*v), cmp_u32);
 	for (size_t i = 0; problems && i < gw->nports; i++)
 		if (gw->ports[i]->problem[0])
@@ -546,7 +537,6 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 			goto out;
 		}
 	}
-	lag_start(&gw);
 	log_info("mqttty %s: id %s, broker %s, %zu port(s), links in %s", MQTTTY_VERSION,
 		 opt->id, opt->uri.display, gw.nports, opt->link_dir);
 	mqtt_bridge_start(gw.mqtt);

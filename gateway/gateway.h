@@ -83,12 +83,15 @@ struct gw_sub {
 };
 #define GW_SUBS_MAX 16
 
-/* The delay of the loop's 1 s timer: a ring of the last minute. */
+/* The delay of the loop's 1 s timer (the state timer, which runs while
+ * anything moves: an idle gateway has no timer to wake it and nothing to
+ * delay): a ring of the last minute's samples. */
 #define LAG_SAMPLES 60
+#define LAG_PERIOD_MS 1000
 struct loop_lag {
-	uv_timer_t timer;
 	uint64_t due;                  /* when the timer should fire (ms) */
 	uint32_t ms[LAG_SAMPLES];
+	uint64_t at[LAG_SAMPLES];      /* when each sample was taken (loop ms) */
 	size_t n, next;
 };
 
@@ -188,6 +191,8 @@ bool gw_port_peer_is(const struct gw_port *gp, const char *gw_id, const char *po
 json_t *gw_port_to_json(const struct gw_port *gp, bool with_state);
 void gw_publish_ports(struct gateway *gw);
 void gw_state_timer_kick(struct gateway *gw);
+/* The 1 s timer fired now (gateway.c keeps the samples). */
+void gw_lag_sample(struct gateway *gw);
 /* Publish the empty retained states owed by ports deleted while offline. */
 void gw_flush_cleared(struct gateway *gw);
 uint64_t gw_now_ms(struct gateway *gw);

@@ -534,6 +534,7 @@ static void on_state_timer(uv_timer_t *t)
 	struct gateway *gw = t->data;
 	bool any = false;
 
+	gw_lag_sample(gw);
 	for (size_t i = 0; i < gw->nports; i++) {
 		struct gw_port *gp = gw->ports[i];
 		if (gp->state_retry || (gp->be && counters_moved(gp))) {
@@ -552,7 +553,8 @@ void gw_state_timer_kick(struct gateway *gw)
 	if (gw->state_timer_on)
 		return;
 	gw->state_timer_on = true;
-	uv_timer_start(&gw->state_timer, on_state_timer, 1000, 1000);
+	gw->lag.due = uv_now(gw->loop) + LAG_PERIOD_MS;
+	uv_timer_start(&gw->state_timer, on_state_timer, LAG_PERIOD_MS, LAG_PERIOD_MS);
 }
 
 /* ---- create / remove ---------------------------------------------------- */

@@ -158,3 +158,26 @@ def test_device_port_served_its_real_line_follows(broker, gateway, mqtt, tmp_pat
             s.close()
     finally:
         dev.close()
+
+
+def test_break_from_the_client_is_an_event(broker, gateway, mqtt):
+    """A break the RFC 2217 client sends is published on BASE/event with its
+    length, as an application's tcsendbreak on a cuse port would be."""
+    import json
+    lp = free_port()
+    gw, api = start_api_gateway(gateway, broker=broker, ports=[])
+    r = api.post("/api/v1/ports", {"name": "brk", "rfc2217": "127.0.0.1:%d" % lp})
+    assert r.status == 201, r
+    c = mqtt([base(gw, "brk") + "/event"])
+    wait_until(lambda: api.get("/api/v1/status").json()["broker"]["connected"], 10,
+               what="the gateway connected to the broker")
+    time.sleep(0.3)
+    s = open_client(lp)
+    try:
+        s.send_break(0.25)
+        m = c.wait_for(lambda m: m.topic.endswith("/event"), timeout=5,
+                       what="a break event")
+        ev = json.loads(m.payload)
+        assert 150 <= ev["break_ms"] <= 2000, ev
+    finally:
+        s.close()

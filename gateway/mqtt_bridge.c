@@ -268,7 +268,12 @@ static void do_connect(struct mqtt_bridge *b)
 	rc = MQTTAsync_connect(b->client, &o);
 	if (rc != MQTTASYNC_SUCCESS) {
 		b->connecting = false;
-		log_warn("mqtt: connect to %s failed to start (%d)", b->uri.display, rc);
+		/* right behind the wipe Paho may still be disconnecting: the
+		 * wipe's own completion connects again */
+		if (b->wiped)
+			log_debug("mqtt: connect to %s not taken yet (%d)", b->uri.display, rc);
+		else
+			log_warn("mqtt: connect to %s failed to start (%d)", b->uri.display, rc);
 		schedule_retry(b);
 	}
 }
@@ -348,6 +353,12 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 	switch (e->type) {
 	case HQ_WIPED:
 		log_debug("mqtt: wipe disconnect done");
+		/* the connect queued behind the disconnect may have been refused
+		 * while Paho was still disconnecting: then connect now */
+		if (!b->connected && !b->connecting && !b->stopping) {
+			uv_timer_stop(&b->retry);
+			do_connect(b);
+		}
 		break;
 	case HQ_CONNECTED:
 		subs_clear(b);      /* answers of a past connection never come */

@@ -9,6 +9,39 @@
 
 #ifdef MQTTTY_HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
+#include <errno.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* sd_notify() with a non-blocking send: libsystemd's own waits when the
+ * service manager's queue is full (a unix datagram socket holds only a few
+ * messages), and this runs on the loop thread, which must never wait. A
+ * message that does not fit is dropped: the next keep-alive follows. */
+static int notify_send(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = path ? strlen(path) : 0;
+	int fd, rc = 0;
+
+	if (n == 0)
+		return 0;                       /* not under a service manager */
+	if (n >= sizeof(sa.sun_path) || (path[0] != '/' && path[0] != '@'))
+		return -EINVAL;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';          /* an abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
 
 struct service_notify {
 	uv_timer_t timer;
@@ -16,8 +49,11 @@ struct service_notify {
 
 static void on_watchdog(uv_timer_t *t)
 {
+	int rc = notify_send("WATCHDOG=1");
+
 	(void)t;
-	sd_notify(0, "WATCHDOG=1");
+	if (rc < 0)
+		log_debug("watchdog keep-alive not sent: %s", strerror(-rc));
 }
 
 static void on_closed(uv_handle_t *h)
@@ -31,7 +67,7 @@ struct service_notify *service_notify_ready(uv_loop_t *loop)
 	uint64_t usec = 0, ms;
 	int rc;
 
-	rc = sd_notify(0, "READY=1");
+	rc = notify_send("READY=1");
 	if (rc < 0)
 		log_warn("cannot tell the service manager we are ready: %s", strerror(-rc));
 	/* > 0 only when WATCHDOG_USEC is set (and WATCHDOG_PID, if set, is us) */
@@ -55,7 +91,7 @@ struct service_notify *service_notify_ready(uv_loop_t *loop)
 
 void service_notify_close(struct service_notify *sn)
 {
-	sd_notify(0, "STOPPING=1");
+	notify_send("STOPPING=1");
 	if (sn)
 		uv_close((uv_handle_t *)&sn->timer, on_closed);
 }

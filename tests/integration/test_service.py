@@ -98,7 +98,7 @@ def loop_wakeups(pid, seconds):
                and "<unfinished" not in l)
 
 
-def test_idle_loop_wakes_only_for_the_watchdog(gateway, notify):
+def test_idle_loop_wakes_only_for_the_watchdog(gateway, notify, mqtt):
     """The watchdog is the only thing that wakes an idle gateway's loop:
     twice a second with a 1 s period, never more (the loop lag is sampled
     on the 1 s state timer, which runs only while something moves)."""
@@ -106,6 +106,11 @@ def test_idle_loop_wakes_only_for_the_watchdog(gateway, notify):
     g = gateway(ports=("n1",), env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
     first = recv(15)
     assert first is not None and first[0] == "READY=1", first
-    time.sleep(1.0)                           # connected and settled
+    # idle means after the broker connection is made and its subscriptions,
+    # retained messages and the first states have gone through
+    status = "mqttty/%s/status" % g.id
+    c = mqtt([status])
+    c.wait_for(lambda m: m.payload == b"online", topic=status, timeout=15, what="online")
+    time.sleep(1.5)
     n = loop_wakeups(g.proc.pid, 3.0)
     assert 4 <= n <= 9, "%d loop wake-ups in 3 s (keep-alives every 0.5 s)" % n

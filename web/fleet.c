@@ -338,45 +338,20 @@ static void on_state(void *arg, const char *topic, const uint8_t *p, size_t n, b
 
 /* ---- websocket events ------------------------------------------------------ */
 
-void fleet__sput(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void fleet__sputs(struct sbuf *b, const char *s)
-{
-	fleet__sput(b, s, strlen(s));
-}
 
 static void flush_gateway(struct fleet *f, struct fgw *g, struct sbuf *b)
 {
 	b->len = 0;
-	fleet__sputs(b, "{\"type\":\"fleet\",\"op\":\"gateway\",\"id\":\"");
-	fleet__sputs(b, g->id);
-	fleet__sputs(b, g->online > 0 ? "\",\"online\":true" : g->online == 0 ? "\",\"online\":false"
+	sbuf_puts(b, "{\"type\":\"fleet\",\"op\":\"gateway\",\"id\":\"");
+	sbuf_puts(b, g->id);
+	sbuf_puts(b, g->online > 0 ? "\",\"online\":true" : g->online == 0 ? "\",\"online\":false"
 	      : "\",\"online\":null");
-	fleet__sputs(b, ",\"ports\":");
+	sbuf_puts(b, ",\"ports\":");
 	if (g->ports)
-		fleet__sput(b, g->ports, g->ports_len);
+		sbuf_put(b, g->ports, g->ports_len);
 	else
-		fleet__sputs(b, "null");
-	fleet__sputs(b, "}");
+		sbuf_puts(b, "null");
+	sbuf_puts(b, "}");
 	if (!b->oom)
 		fleet__send_text(f, b->p, b->len);
 }
@@ -395,7 +370,7 @@ static void on_flush(uv_timer_t *t)
 		g->dirty = false;
 	}
 	b.len = 0;
-	fleet__sputs(&b, "{\"type\":\"fleet\",\"op\":\"states\",\"states\":[");
+	sbuf_puts(&b, "{\"type\":\"fleet\",\"op\":\"states\",\"states\":[");
 	for (size_t i = 0; i < f->ngws; i++) {
 		struct fgw *g = f->gws[i];
 		if (!g->dirty_states)
@@ -408,16 +383,16 @@ static void on_flush(uv_timer_t *t)
 			s->dirty = false;
 			if (!clients)
 				continue;
-			fleet__sputs(&b, any ? ",{\"gateway\":\"" : "{\"gateway\":\"");
-			fleet__sputs(&b, g->id);
-			fleet__sputs(&b, "\",\"name\":\"");
-			fleet__sputs(&b, s->name);
-			fleet__sputs(&b, "\",\"state\":");
+			sbuf_puts(&b, any ? ",{\"gateway\":\"" : "{\"gateway\":\"");
+			sbuf_puts(&b, g->id);
+			sbuf_puts(&b, "\",\"name\":\"");
+			sbuf_puts(&b, s->name);
+			sbuf_puts(&b, "\",\"state\":");
 			if (s->raw)
-				fleet__sput(&b, s->raw, s->len);
+				sbuf_put(&b, s->raw, s->len);
 			else
-				fleet__sputs(&b, "null");
-			fleet__sputs(&b, "}");
+				sbuf_puts(&b, "null");
+			sbuf_puts(&b, "}");
 			any = true;
 		}
 		/* states cleared and told: forget them */
@@ -430,7 +405,7 @@ static void on_flush(uv_timer_t *t)
 			}
 		}
 	}
-	fleet__sputs(&b, "]}");
+	sbuf_puts(&b, "]}");
 	if (any && !b.oom)
 		fleet__send_text(f, b.p, b.len);
 	free(b.p);

@@ -27,11 +27,11 @@ static void gateway_text(struct sbuf *b, const struct fgw *g)
 	json_t *ports = g->ports ? json_loadb(g->ports, g->ports_len, 0, NULL) : NULL;
 	bool first = true;
 
-	fleet__sputs(b, "{\"id\":\"");
-	fleet__sputs(b, g->id);   /* checked: [A-Za-z0-9_-] */
-	fleet__sputs(b, g->online > 0 ? "\",\"online\":true" : g->online == 0 ? "\",\"online\":false"
+	sbuf_puts(b, "{\"id\":\"");
+	sbuf_puts(b, g->id);   /* checked: [A-Za-z0-9_-] */
+	sbuf_puts(b, g->online > 0 ? "\",\"online\":true" : g->online == 0 ? "\",\"online\":false"
 	      : "\",\"online\":null");
-	fleet__sputs(b, ",\"ports\":[");
+	sbuf_puts(b, ",\"ports\":[");
 	if (json_is_array(ports)) {
 		for (size_t i = 0; i < json_array_size(ports); i++) {
 			json_t *p = json_array_get(ports, i);
@@ -44,15 +44,15 @@ static void gateway_text(struct sbuf *b, const struct fgw *g)
 			json_object_del(p, "state");
 			if (!(t = json_dumps(p, JSON_COMPACT)))
 				continue;
-			fleet__sputs(b, first ? "" : ",");
+			sbuf_puts(b, first ? "" : ",");
 			first = false;
-			fleet__sput(b, t, strlen(t) - 1);          /* without its closing brace */
-			fleet__sputs(b, ",\"state\":");
+			sbuf_put(b, t, strlen(t) - 1);          /* without its closing brace */
+			sbuf_puts(b, ",\"state\":");
 			if (s && s->raw)
-				fleet__sput(b, s->raw, s->len);
+				sbuf_put(b, s->raw, s->len);
 			else
-				fleet__sputs(b, "null");
-			fleet__sputs(b, "}");
+				sbuf_puts(b, "null");
+			sbuf_puts(b, "}");
 			free(t);
 		}
 	} else {
@@ -60,16 +60,16 @@ static void gateway_text(struct sbuf *b, const struct fgw *g)
 		for (size_t i = 0; i < g->nst; i++) {
 			if (!g->st[i].raw)
 				continue;
-			fleet__sputs(b, first ? "{\"name\":\"" : ",{\"name\":\"");
+			sbuf_puts(b, first ? "{\"name\":\"" : ",{\"name\":\"");
 			first = false;
-			fleet__sputs(b, g->st[i].name);        /* checked: a port name */
-			fleet__sputs(b, "\",\"state\":");
-			fleet__sput(b, g->st[i].raw, g->st[i].len);
-			fleet__sputs(b, "}");
+			sbuf_puts(b, g->st[i].name);        /* checked: a port name */
+			sbuf_puts(b, "\",\"state\":");
+			sbuf_put(b, g->st[i].raw, g->st[i].len);
+			sbuf_puts(b, "}");
 		}
 	}
 	json_decref(ports);
-	fleet__sputs(b, "]}");
+	sbuf_puts(b, "]}");
 }
 
 void fleet_api_get(struct fleet *f, struct http_resp *r)
@@ -86,14 +86,14 @@ void fleet_api_get(struct fleet *f, struct http_resp *r)
 	h = head ? json_dumps(head, JSON_COMPACT) : NULL;
 	json_decref(head);
 	if (h) {
-		fleet__sput(&b, h, strlen(h) - 1);
-		fleet__sputs(&b, ",\"gateways\":[");
+		sbuf_put(&b, h, strlen(h) - 1);
+		sbuf_puts(&b, ",\"gateways\":[");
 		for (size_t i = 0; i < f->ngws; i++) {
 			if (i)
-				fleet__sputs(&b, ",");
+				sbuf_puts(&b, ",");
 			gateway_text(&b, f->gws[i]);
 		}
-		fleet__sputs(&b, "]}");
+		sbuf_puts(&b, "]}");
 	}
 	free(h);
 	if (!h || b.oom) {

@@ -3,6 +3,7 @@
 #ifndef MQTTTY_FLEET_PRIV_H
 #define MQTTTY_FLEET_PRIV_H
 
+#include "sbuf.h"
 #include "fleet.h"
 #include "traffic.h"
 #include "web.h"
@@ -57,11 +58,6 @@ struct fleet {
 	struct fwatch watch[FLEET_WATCH_MAX];
 };
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
 
 /* fleet.c */
 uint64_t fleet__now_ms(struct fleet *f);
@@ -72,8 +68,6 @@ struct fgw *fleet__gw_get(struct fleet *f, const char *id, bool make);
 struct fstate *fleet__state_get(struct fgw *g, const char *name, bool make);
 /* To every websocket client, if any. */
 void fleet__send_text(struct fleet *f, const char *s, size_t n);
-void fleet__sput(struct sbuf *b, const char *s, size_t n);
-void fleet__sputs(struct sbuf *b, const char *s);
 /* Start watching (or note that someone asked again). */
 void fleet__watch_start(struct fleet *f);
 

@@ -1,6 +1,7 @@
 /* traffic — a bounded ring of the last messages per port (see traffic.h).
  * Rings are found by the port's slot, so a busy port costs no name lookup;
  * a port's ring goes when the port is removed. */
+#include "sbuf.h"
 #include "traffic.h"
 #include "gateway.h"
 #include "log.h"
@@ -95,71 +96,30 @@ json_t *traffic_ring_json(const struct traffic_ring *r)
 
 /* ---- downloads ------------------------------------------------------------ */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 /* The bytes as text a person reads: printable ASCII as is, the usual
  * controls as \r \n \t, anything else as \xHH; in CSV a quote is doubled. */
-static void put_escaped(struct buf *b, const uint8_t *p, size_t n, bool csv)
+static void put_escaped(struct sbuf *b, const uint8_t *p, size_t n, bool csv)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = p[i];
 		if (c == '\r')
-			put(b, "\\r", 2);
+			sbuf_put(b, "\\r", 2);
 		else if (c == '\n')
-			put(b, "\\n", 2);
+			sbuf_put(b, "\\n", 2);
 		else if (c == '\t')
-			put(b, "\\t", 2);
+			sbuf_put(b, "\\t", 2);
 		else if (c == '\\')
-			put(b, "\\\\", 2);
+			sbuf_put(b, "\\\\", 2);
 		else if (c == '"' && csv)
-			put(b, "\"\"", 2);
+			sbuf_put(b, "\"\"", 2);
 		else if (c >= 0x20 && c < 0x7f)
-			put(b, (const char *)&c, 1);
+			sbuf_put(b, (const char *)&c, 1);
 		else
-			putf(b, "\\x%02X", c);
+			sbuf_printf(b, "\\x%02X", c);
 	}
 }
 
-static void put_time(struct buf *b, uint64_t ms)
+static void put_time(struct sbuf *b, uint64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
@@ -167,33 +127,33 @@ static void put_time(struct buf *b, uint64_t ms)
 
 	gmtime_r(&s, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	putf(b, "%s.%03uZ", t, (unsigned)(ms % 1000));
+	sbuf_printf(b, "%s.%03uZ", t, (unsigned)(ms % 1000));
 }
 
 char *traffic_ring_export(const struct traffic_ring *r, bool csv, size_t *len)
 {
-	struct buf b = { 0 };
+	struct sbuf b = { 0 };
 
-	put(&b, "", 0);
+	sbuf_put(&b, "", 0);
 	if (csv)
-		put(&b, "ts_ms,time_utc,dir,src,bytes,hex,text\r\n", 39);
+		sbuf_put(&b, "ts_ms,time_utc,dir,src,bytes,hex,text\r\n", 39);
 	for (size_t i = 0; r && i < r->n; i++) {
 		const struct traffic_msg *m = ring_at(r, i);
 		if (csv) {
-			putf(&b, "%llu,", (unsigned long long)m->ts);
+			sbuf_printf(&b, "%llu,", (unsigned long long)m->ts);
 			put_time(&b, m->ts);
-			putf(&b, ",%s,%s,%u,", m->dir, m->src, (unsigned)m->len);
+			sbuf_printf(&b, ",%s,%s,%u,", m->dir, m->src, (unsigned)m->len);
 			for (uint32_t k = 0; k < m->len; k++)
-				putf(&b, k ? " %02X" : "%02X", m->data[k]);
-			put(&b, ",\"", 2);
+				sbuf_printf(&b, k ? " %02X" : "%02X", m->data[k]);
+			sbuf_put(&b, ",\"", 2);
 			put_escaped(&b, m->data, m->len, true);
-			put(&b, "\"\r\n", 3);
+			sbuf_put(&b, "\"\r\n", 3);
 		} else {
 			put_time(&b, m->ts);
-			putf(&b, "  %s %-4s %5u B  ", strcmp(m->dir, "tx") == 0 ? "TX" : "RX",
+			sbuf_printf(&b, "  %s %-4s %5u B  ", strcmp(m->dir, "tx") == 0 ? "TX" : "RX",
 			     m->src, (unsigned)m->len);
 			put_escaped(&b, m->data, m->len, false);
-			put(&b, "\n", 1);
+			sbuf_put(&b, "\n", 1);
 		}
 	}
 	if (b.oom) {

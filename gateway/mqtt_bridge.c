@@ -29,6 +29,7 @@ struct pub_ctx {
 	struct hq_event ev;             /* HQ_PUB_DONE: id, epoch; rc set by Paho's thread */
 	struct mqtt_bridge *b;
 	struct pub_ctx *next_free;      /* loop thread only */
+	int qos;
 };
 
 #define PUB_CHUNK 128
@@ -79,6 +80,15 @@ struct mqtt_bridge {
 	void (*disc_done)(void *arg);
 	void *disc_arg;
 	uv_timer_t disc_timer;
+
+	/* Paho 1.3.12 failed a QoS 1/2 publish on a socket error: it freed the
+	 * publish's topic while the message stays in flight for re-sending, so
+	 * its next resumed connection reads freed memory (and a clean one would
+	 * free it twice). That client is left alone for good and the next
+	 * connect uses a fresh one (client_renew). */
+	bool poisoned;
+	bool renewed;                   /* since the last connection: in-flight publishes are gone */
+	unsigned abandoned;             /* clients left alone so far */
 };
 
 /* ---- Paho threads: copy, enqueue, wake --------------------------------- */
@@ -176,6 +186,31 @@ static void on_paho_disc_fail(void *ctx, MQTTAsync_failureData *r)
 /* ---- loop thread ------------------------------------------------------- */
 
 static void schedule_retry(struct mqtt_bridge *b);
+static int client_create(struct mqtt_bridge *b, MQTTAsync *out);
+
+/* Leave a poisoned client alone for good (see mqtt_bridge.poisoned): no
+ * connect, disconnect or destroy touches it again, so nothing reads or
+ * frees the topic Paho lost. It holds what it had in flight until the
+ * process ends; those publishes are sent again by us from the next
+ * connection (connected() says the session's publishes are not resumed). */
+static int client_renew(struct mqtt_bridge *b)
+{
+	MQTTAsync fresh;
+	int rc = client_create(b, &fresh);
+
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_error("mqtt: cannot create a fresh MQTT client (%d), retrying", rc);
+		return -1;
+	}
+	b->client = fresh;
+	b->poisoned = false;
+	b->renewed = true;
+	b->abandoned++;
+	log_warn("mqtt: a fresh MQTT client replaces the one whose QoS 1 publish failed on a "
+		 "socket error (Paho 1.3.12 would resend it from freed memory; %u left alone so far)",
+		 b->abandoned);
+	return 0;
+}
 
 /* Paho never sets TCP_NODELAY: find its socket (a TCP socket connected to
  * the broker's port) among our open fds and set it, so small frames are not
@@ -235,6 +270,10 @@ static void do_connect(struct mqtt_bridge *b)
 
 	if (b->connected || b->connecting || b->stopping)
 		return;
+	if (b->poisoned && client_renew(b) < 0) {
+		schedule_retry(b);
+		return;
+	}
 	o.keepAliveInterval = b->keepalive;
 	o.cleansession = session_clean(b);
 	b->attempt_clean = o.cleansession;
@@ -374,8 +413,12 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 		set_nodelay(b);
 		resumed = b->ever_up && !b->attempt_clean;
 		log_info("mqtt: connected to %s%s", b->uri.display,
-			 resumed ? " (session resumed)" : "");
+			 resumed ? (b->renewed ? " (session resumed, with a fresh client)"
+					       : " (session resumed)") : "");
 		b->ever_up = true;
+		/* a fresh client holds none of the publishes that were in flight */
+		resumed = resumed && !b->renewed;
+		b->renewed = false;
 		b->cbs.connected(b->arg, resumed);
 		break;
 	case HQ_CONNECT_FAIL:
@@ -398,7 +441,15 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 		b->cbs.message(b->arg, e->topic ? e->topic : "", e->payload, e->len, e->retained);
 		break;
 	case HQ_PUB_DONE:
-		b->cbs.pub_done(b->arg, e->id, e->epoch, e->rc);
+		/* MQTTASYNC_FAILURE on a QoS 1/2 publish is Paho's socket-error
+		 * path, which frees the topic of a message it keeps in flight */
+		if (e->rc == MQTTASYNC_FAILURE && ((struct pub_ctx *)e)->qos > 0 && !b->poisoned) {
+			b->poisoned = true;
+			log_debug("mqtt: a QoS %d publish failed on a socket error",
+				  ((struct pub_ctx *)e)->qos);
+		}
+		if (e->id)
+			b->cbs.pub_done(b->arg, e->id, e->epoch, e->rc);
 		break;
 	case HQ_DROPPED:
 		b->hq_told += (size_t)e->rc;
@@ -491,6 +542,25 @@ static void on_lazy_timer(uv_timer_t *t)
 	drain(t->data);
 }
 
+/* A Paho client for b (loop thread). */
+static int client_create(struct mqtt_bridge *b, MQTTAsync *out)
+{
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	int rc;
+
+	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
+	co.maxBufferedMessages = PAHO_BUFFERED;
+	co.MQTTVersion = MQTTVERSION_3_1_1;
+	rc = MQTTAsync_createWithOptions(out, b->uri.server, b->client_id,
+					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS)
+		return rc;
+	rc = MQTTAsync_setCallbacks(*out, b, on_paho_lost, on_paho_message, NULL);
+	if (rc != MQTTASYNC_SUCCESS)
+		MQTTAsync_destroy(out);
+	return rc;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -500,7 +570,6 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 		    const struct mqtt_bridge_cbs *cbs, void *arg,
 		    struct mqtt_bridge **out, char *err, size_t errlen)
 {
-	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
 	struct mqtt_bridge *b = calloc(1, sizeof(*b));
 	int rc;
 
@@ -527,18 +596,13 @@ int mqtt_bridge_new(uv_loop_t *loop, const struct mqtt_bridge_cfg *cfg,
 		snprintf(err, errlen, "cannot set up the MQTT hand-off queue");
 		goto fail_strings;
 	}
-	co.sendWhileDisconnected = 0;   /* our own per-port queues keep order */
-	co.maxBufferedMessages = PAHO_BUFFERED;
-	co.MQTTVersion = MQTTVERSION_3_1_1;
-	rc = MQTTAsync_createWithOptions(&b->client, b->uri.server, b->client_id,
-					 MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	rc = client_create(b, &b->client);
 	if (rc != MQTTASYNC_SUCCESS) {
 		snprintf(err, errlen, "cannot create the MQTT client for %s (%d)", b->uri.display, rc);
 		goto fail_queue;
 	}
-	if (MQTTAsync_setCallbacks(b->client, b, on_paho_lost, on_paho_message, NULL)
-	    != MQTTASYNC_SUCCESS || uv_async_init(loop, &b->wake, on_wake) < 0) {
-		snprintf(err, errlen, "cannot set up the MQTT client's callbacks");
+	if (uv_async_init(loop, &b->wake, on_wake) < 0) {
+		snprintf(err, errlen, "cannot set up the MQTT client's wake-up");
 		MQTTAsync_destroy(&b->client);
 		goto fail_queue;
 	}
@@ -602,19 +666,22 @@ int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void 
 
 	if (!mqtt_bridge_connected(b))
 		return BRIDGE_DOWN;
-	if (id) {
+	/* every QoS 1/2 publish has a completion, even where the caller wants
+	 * none (id 0): its failure tells whether Paho lost its topic */
+	if (id || qos > 0) {
 		if (!(c = ctx_get(b)))
 			return BRIDGE_AGAIN;
 		c->ev = (struct hq_event){ .type = HQ_PUB_DONE, .id = id, .epoch = b->epoch,
-					   .borrowed = true, .lazy = lazy };
+					   .borrowed = true, .lazy = lazy || !id };
 		c->b = b;
+		c->qos = qos;
 		ro.onSuccess = on_paho_pub_ok;
 		ro.onFailure = on_paho_pub_fail;
 		ro.context = c;
 	}
 	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
 	if (rc == MQTTASYNC_SUCCESS) {
-		if (c && lazy && b->lazy_out++ == 0) {
+		if (c && c->ev.lazy && b->lazy_out++ == 0) {
 			uv_check_start(&b->lazy_check, on_lazy_check);
 			uv_timer_start(&b->lazy_timer, on_lazy_timer, BRIDGE_LAZY_MS,
 				       BRIDGE_LAZY_MS);

@@ -8,6 +8,7 @@ import resource
 import select
 import socket
 import statistics
+import struct
 import threading
 import time
 
@@ -133,7 +134,7 @@ class Proxy:
                     if not data:
                         return
                     (b if s is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):   # ValueError: reset() closed it meanwhile
             pass
         finally:
             for s in socks:
@@ -144,6 +145,24 @@ class Proxy:
 
     def hold(self):
         self.held = True
+
+    def reset(self):
+        """Cut every connection as a failing network does: an RST to the
+        gateway (SO_LINGER 0), a plain close towards the broker, which
+        keeps the gateway's session. Returns how many were cut."""
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for c, u in pairs:
+            try:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            for s in (c, u):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+        return len(pairs)
 
     def release(self):
         self.held = False

@@ -66,11 +66,12 @@ def analyse(sent, got):
 
 
 class Writer(threading.Thread):
-    """The application: writes a tx record every 2 ms (blocking while the
-    gateway's bound is full), reads rx all the time."""
+    """The application: writes a tx record every `gap` seconds (blocking
+    while the gateway's bound is full), reads rx all the time."""
 
-    def __init__(self, path):
+    def __init__(self, path, gap=0.002):
         super().__init__(daemon=True)
+        self.gap = gap
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         a = termios.tcgetattr(self.fd)
         a[0] = a[1] = a[3] = 0
@@ -93,7 +94,7 @@ class Writer(threading.Thread):
         while not self.stop or pending:
             if not pending and not self.stop and time.monotonic() >= next_at:
                 pending = self.tx.rec(self.written)
-                next_at = time.monotonic() + 0.002
+                next_at = time.monotonic() + self.gap
             r, w, _ = select.select([self.fd], [self.fd] if pending else [], [], 0.002)
             if r:
                 self._read()

@@ -72,6 +72,13 @@ def page(rows):
                     kb(r["rss_growth_kb"]), r["tx_records"], r["rx_acked"],
                     r["longest_away_s"],
                     "" if r["persistence"] else "; rx loss is the broker's (sessions lost)"))
+    for r in by.get("connection_resets", []):
+        o.append("| connection resets (RST) under a QoS 1 tx stream, %s | %d | tx %d | tx %d | tx %d | — | %s | "
+                 "%d tx records; %d resets hit a write and took a fresh Paho client; "
+                 "session resumed %d times |"
+                 % (r.get("build", "?"), r["cycles"], r["tx_lost_bytes"], r["tx_duplicates"],
+                    r["tx_out_of_order"], kb(r["rss_growth_kb"]), r["tx_records"],
+                    r["fresh_clients"], r["sessions_resumed"]))
     for r in by.get("crash_safety", []):
         o.append("| SIGKILL during API changes, %s | %d | %d of %d acknowledged changes | — | — | — | — | "
                  "%d in-flight requests landed; %d link temporaries left by kills; %d of %d "
@@ -115,11 +122,12 @@ def page(rows):
     o.append("")
     o.append("## Fuzzing (libFuzzer, ASan+UBSan)")
     o.append("")
-    o.append("| target | seconds | executions | coverage | crashes |")
-    o.append("|---|---|---|---|---|")
-    for r in by.get("fuzz", []):
-        o.append("| %s | %s | %s | %s | %s |" % (r["target"], r["seconds"], r["execs"],
-                                                r["cov"], r["crashes"]))
+    o.append("| target | seconds | executions | coverage | crashes | run at |")
+    o.append("|---|---|---|---|---|---|")
+    for r in sorted(by.get("fuzz", []), key=lambda r: r["target"]):
+        o.append("| %s | %s | %s | %s | %s | %s |"
+                 % (r["target"], r["seconds"], r["execs"], r["cov"], r["crashes"],
+                    "commit %s (%s)" % (r["commit"], r["why"]) if r.get("commit") else "this run"))
     o.append("")
     o.append("## Sanitizers")
     o.append("")

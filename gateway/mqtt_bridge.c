@@ -30,6 +30,7 @@ struct pub_ctx {
 	struct mqtt_bridge *b;
 	struct pub_ctx *next_free;      /* loop thread only */
 	int qos;
+	unsigned client_gen;            /* which Paho client took it */
 };
 
 #define PUB_CHUNK 128
@@ -89,6 +90,7 @@ struct mqtt_bridge {
 	bool poisoned;
 	bool renewed;                   /* since the last connection: in-flight publishes are gone */
 	unsigned abandoned;             /* clients left alone so far */
+	unsigned client_gen;            /* counts clients: a late failure of an old one is not the current one's */
 };
 
 /* ---- Paho threads: copy, enqueue, wake --------------------------------- */
@@ -203,6 +205,8 @@ static int client_renew(struct mqtt_bridge *b)
 		return -1;
 	}
 	b->client = fresh;
+	b->client_gen++;
+	b->lazy_out = 0;        /* the old client's never come: do not wait for them */
 	b->poisoned = false;
 	b->renewed = true;
 	b->abandoned++;
@@ -443,7 +447,8 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 	case HQ_PUB_DONE:
 		/* MQTTASYNC_FAILURE on a QoS 1/2 publish is Paho's socket-error
 		 * path, which frees the topic of a message it keeps in flight */
-		if (e->rc == MQTTASYNC_FAILURE && ((struct pub_ctx *)e)->qos > 0 && !b->poisoned) {
+		if (e->rc == MQTTASYNC_FAILURE && ((struct pub_ctx *)e)->qos > 0 &&
+		    ((struct pub_ctx *)e)->client_gen == b->client_gen && !b->poisoned) {
 			b->poisoned = true;
 			log_debug("mqtt: a QoS %d publish failed on a socket error",
 				  ((struct pub_ctx *)e)->qos);
@@ -504,7 +509,7 @@ static void drain(struct mqtt_bridge *b)
 		struct hq_event *n = e->next;
 		handle_event(b, e);
 		if (e->borrowed) {
-			if (e->lazy)
+			if (e->lazy && ((struct pub_ctx *)e)->client_gen == b->client_gen)
 				b->lazy_out--;
 			ctx_put(b, (struct pub_ctx *)e);
 		} else {
@@ -675,6 +680,7 @@ int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void 
 					   .borrowed = true, .lazy = lazy || !id };
 		c->b = b;
 		c->qos = qos;
+		c->client_gen = b->client_gen;
 		ro.onSuccess = on_paho_pub_ok;
 		ro.onFailure = on_paho_pub_fail;
 		ro.context = c;
@@ -809,8 +815,11 @@ void mqtt_bridge_free(struct mqtt_bridge *b)
 {
 	b->stopping = true;
 	/* after destroy no Paho callback runs; contexts of publishes it never
-	 * answered are freed with b (they live in its chunks) */
-	MQTTAsync_destroy(&b->client);
+	 * answered are freed with b (they live in its chunks). A poisoned
+	 * client is not destroyed either: that would free the lost topic
+	 * again (it is disconnected, so no callback of it comes). */
+	if (!b->poisoned)
+		MQTTAsync_destroy(&b->client);
 	b->closes_pending = 5;
 	uv_close((uv_handle_t *)&b->lazy_check, on_handle_closed);
 	uv_close((uv_handle_t *)&b->lazy_timer, on_handle_closed);

@@ -12,7 +12,8 @@ alone and connects with a fresh one (mqtt_bridge.c, client_renew).
 
 Checked: the gateway lives through every reset (no sanitizer report at
 teardown), tx loses nothing and keeps its order, and the session is
-resumed each time (rx hold). Printed: resets, how many of them hit a write
+resumed each time (rx hold), and the idle gateway sleeps afterwards
+(no completion of the abandoned client is waited for). Printed: resets, how many of them hit a write
 (fresh clients), duplicates, RSS growth."""
 
 import os
@@ -22,6 +23,19 @@ import time
 from faults_util import Proxy, pick, record, rss_kb
 from helpers import MqttClient, wait_until
 from test_broker_faults import Writer, analyse, connects
+
+
+def loop_wakeups(pid, seconds):
+    """Voluntary context switches of the loop (main) thread in `seconds`."""
+    def count():
+        with open("/proc/%d/task/%d/status" % (pid, pid)) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split()[1])
+        return 0
+    n0 = count()
+    time.sleep(seconds)
+    return count() - n0
 
 
 def test_tx_through_connection_resets(broker, gateway):
@@ -64,14 +78,19 @@ def test_tx_through_connection_resets(broker, gateway):
         fresh = log.count("a fresh MQTT client replaces")
         resumed = log.count("(session resumed")
         rss1 = rss_kb(gw.proc.pid)
+        # an idle gateway sleeps, fresh clients or not: the loop thread may
+        # wake for the 1 s state timer, not for completions that never come
+        time.sleep(2)
+        woke = loop_wakeups(gw.proc.pid, 3.0)
         record("connection_resets", cycles=cycles, connections_cut=cut,
                seconds=round(time.monotonic() - t0, 1), tx_records=len(want),
                tx_lost_bytes=len(lost) * 10, tx_duplicates=dups, tx_out_of_order=disorder,
-               fresh_clients=fresh, sessions_resumed=resumed,
+               fresh_clients=fresh, sessions_resumed=resumed, idle_wakeups_3s=woke,
                rss_start_kb=rss0, rss_end_kb=rss1, rss_growth_kb=rss1 - rss0)
         assert gw.proc.poll() is None, "the gateway died:\n" + log[-3000:]
         assert not lost, "tx lost %d of %d records (first %s)" % (len(lost), len(want), lost[:5])
         assert disorder == 0, "tx records out of order: %d" % disorder
+        assert woke <= 12, "the idle loop woke %d times in 3 s" % woke
         assert resumed >= cycles, "sessions resumed %d times in %d resets" % (resumed, cycles)
     finally:
         if sub is not None:

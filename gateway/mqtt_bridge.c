@@ -82,11 +82,19 @@ struct mqtt_bridge {
 	void *disc_arg;
 	uv_timer_t disc_timer;
 
-	/* Paho 1.3.12 failed a QoS 1/2 publish on a socket error: it freed the
-	 * publish's topic while the message stays in flight for re-sending, so
-	 * its next resumed connection reads freed memory (and a clean one would
-	 * free it twice). That client is left alone for good and the next
-	 * connect uses a fresh one (client_renew). */
+	/* A connection lost with publishes still in Paho's hands is continued
+	 * with a fresh Paho client (client_renew), and the ports send those
+	 * publishes again themselves, in order. Paho would keep their order only
+	 * if the broker still had the session: after a broker restart without
+	 * persistence it drops what was in flight but sends what was queued
+	 * behind it, ahead of our re-send (tx out of order, seen in the broker
+	 * restart test).
+	 * poisoned: Paho 1.3.12 failed a QoS 1/2 publish on a socket error: it
+	 * freed the publish's topic while the message stays in flight for
+	 * re-sending, so a resumed connection reads freed memory and destroying
+	 * the client frees it twice. That client is left alone for good. */
+	size_t outstanding;             /* publishes with a completion, handed to the current client */
+	bool renew;                     /* the next connect uses a fresh client */
 	bool poisoned;
 	bool renewed;                   /* since the last connection: in-flight publishes are gone */
 	unsigned abandoned;             /* clients left alone so far */
@@ -190,14 +198,14 @@ static void on_paho_disc_fail(void *ctx, MQTTAsync_failureData *r)
 static void schedule_retry(struct mqtt_bridge *b);
 static int client_create(struct mqtt_bridge *b, MQTTAsync *out);
 
-/* Leave a poisoned client alone for good (see mqtt_bridge.poisoned): no
- * connect, disconnect or destroy touches it again, so nothing reads or
- * frees the topic Paho lost. It holds what it had in flight until the
- * process ends; those publishes are sent again by us from the next
- * connection (connected() says the session's publishes are not resumed). */
+/* The next connection with a fresh client (see mqtt_bridge.renew). The old
+ * one is destroyed, its publishes failing back to us as late completions of
+ * an old client (ignored: the ports send them again anyway); a poisoned one
+ * is left alone for good instead: no connect, disconnect or destroy touches
+ * it again, so nothing reads or frees the topic Paho lost. */
 static int client_renew(struct mqtt_bridge *b)
 {
-	MQTTAsync fresh;
+	MQTTAsync fresh, old = b->client;
 	int rc = client_create(b, &fresh);
 
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -207,12 +215,19 @@ static int client_renew(struct mqtt_bridge *b)
 	b->client = fresh;
 	b->client_gen++;
 	b->lazy_out = 0;        /* the old client's never come: do not wait for them */
-	b->poisoned = false;
+	b->outstanding = 0;
+	b->renew = false;
 	b->renewed = true;
-	b->abandoned++;
-	log_warn("mqtt: a fresh MQTT client replaces the one whose QoS 1 publish failed on a "
-		 "socket error (Paho 1.3.12 would resend it from freed memory; %u left alone so far)",
-		 b->abandoned);
+	if (b->poisoned) {
+		b->poisoned = false;
+		b->abandoned++;
+		log_warn("mqtt: a fresh MQTT client replaces the one whose QoS 1 publish failed on a "
+			 "socket error (Paho 1.3.12 would resend it from freed memory; %u left alone "
+			 "so far)", b->abandoned);
+	} else {
+		log_debug("mqtt: a fresh MQTT client; the publishes the lost connection held go again");
+		MQTTAsync_destroy(&old);
+	}
 	return 0;
 }
 
@@ -274,7 +289,7 @@ static void do_connect(struct mqtt_bridge *b)
 
 	if (b->connected || b->connecting || b->stopping)
 		return;
-	if (b->poisoned && client_renew(b) < 0) {
+	if ((b->renew || b->poisoned) && client_renew(b) < 0) {
 		schedule_retry(b);
 		return;
 	}
@@ -437,6 +452,8 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 			break;
 		b->connected = false;
 		b->lost_at = uv_now(b->loop);
+		if (b->outstanding)
+			b->renew = true;
 		log_warn("mqtt: connection to %s lost", b->uri.display);
 		b->cbs.lost(b->arg);
 		schedule_retry(b);
@@ -453,7 +470,8 @@ static void handle_event(struct mqtt_bridge *b, struct hq_event *e)
 			log_debug("mqtt: a QoS %d publish failed on a socket error",
 				  ((struct pub_ctx *)e)->qos);
 		}
-		if (e->id)
+		/* an old client's failures: its publishes go again already */
+		if (e->id && (e->rc == 0 || ((struct pub_ctx *)e)->client_gen == b->client_gen))
 			b->cbs.pub_done(b->arg, e->id, e->epoch, e->rc);
 		break;
 	case HQ_DROPPED:
@@ -509,8 +527,11 @@ static void drain(struct mqtt_bridge *b)
 		struct hq_event *n = e->next;
 		handle_event(b, e);
 		if (e->borrowed) {
-			if (e->lazy && ((struct pub_ctx *)e)->client_gen == b->client_gen)
-				b->lazy_out--;
+			if (((struct pub_ctx *)e)->client_gen == b->client_gen) {
+				b->outstanding--;
+				if (e->lazy)
+					b->lazy_out--;
+			}
 			ctx_put(b, (struct pub_ctx *)e);
 		} else {
 			hq_event_free(e);
@@ -687,6 +708,8 @@ int mqtt_bridge_publish_ex(struct mqtt_bridge *b, const char *topic, const void 
 	}
 	rc = MQTTAsync_send(b->client, topic, (int)n, p, qos, retained, &ro);
 	if (rc == MQTTASYNC_SUCCESS) {
+		if (c)
+			b->outstanding++;
 		if (c && c->ev.lazy && b->lazy_out++ == 0) {
 			uv_check_start(&b->lazy_check, on_lazy_check);
 			uv_timer_start(&b->lazy_timer, on_lazy_timer, BRIDGE_LAZY_MS,

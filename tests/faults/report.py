@@ -74,11 +74,11 @@ def page(rows):
                     "" if r["persistence"] else "; rx loss is the broker's (sessions lost)"))
     for r in by.get("connection_resets", []):
         o.append("| connection resets (RST) under a QoS 1 tx stream, %s | %d | tx %d | tx %d | tx %d | — | %s | "
-                 "%d tx records; %d resets hit a write and took a fresh Paho client; "
-                 "session resumed %d times |"
+                 "%d tx records; %d fresh Paho clients, %d of them replacing one that a write "
+                 "broken by the reset had poisoned; session resumed %d times |"
                  % (r.get("build", "?"), r["cycles"], r["tx_lost_bytes"], r["tx_duplicates"],
                     r["tx_out_of_order"], kb(r["rss_growth_kb"]), r["tx_records"],
-                    r["fresh_clients"], r["sessions_resumed"]))
+                    r["fresh_clients"], r.get("poisoned_clients_left", 0), r["sessions_resumed"]))
     for r in by.get("crash_safety", []):
         o.append("| SIGKILL during API changes, %s | %d | %d of %d acknowledged changes | — | — | — | — | "
                  "%d in-flight requests landed; %d link temporaries left by kills; %d of %d "

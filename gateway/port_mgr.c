@@ -659,12 +659,21 @@ fail:
 	return rc;   /* port_start's code: the API tells 400 from 409 by it */
 }
 
+/* Close the RFC 2217 listener. It is taken off the port first: a cuse
+ * port tells its state when the client goes (its lines drop). */
+static void serve_stop(struct gw_port *gp)
+{
+	struct port_serve *ps = gp->serve;
+
+	gp->serve = NULL;
+	port_serve_stop(ps);
+}
+
 static void backend_stop(struct gw_port *gp)
 {
 	if (!gp->be)
 		return;
-	port_serve_stop(gp->serve);
-	gp->serve = NULL;
+	serve_stop(gp);
 	framer_flush(&gp->framer);
 	framer_free(&gp->framer);
 	uv_timer_stop(&gp->frame_timer);
@@ -755,8 +764,7 @@ int gw_port_update(struct gateway *gw, struct gw_port *gp, const struct port_con
 	if (diff & PFX_FRAME)
 		reframe(gp, &cfg->frame);
 	if (diff & PFX_SERVE) {
-		port_serve_stop(gp->serve);
-		gp->serve = NULL;
+		serve_stop(gp);
 		if ((rc = serve_start(gp, err, errlen)) < 0)
 			gw_port_set_problem(gp, "%s", err);
 		else

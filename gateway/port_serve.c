@@ -18,8 +18,8 @@ struct port_serve {
 	char name[PORT_NAME_MAX + 1];
 	bool real_line;
 	bool open;                     /* a client is connected */
-	/* what the client set, where the port cannot hold it itself (a pty or
-	 * cuse port has no real line): STATE_NULL = not set */
+	/* what the client set, where the port cannot hold it itself (a pty
+	 * has no modem lines): STATE_NULL = not set */
 	struct line_settings line;
 	int dtr, rts;
 };
@@ -62,12 +62,21 @@ static void on_drained(void *arg)
 	ps->ev->drained(ps->owner);
 }
 
+/* The port holds what an application sets (a cuse port's termios and
+ * modem lines): the client is one more application of it. */
+static bool app_port(const struct port_serve *ps)
+{
+	return !ps->real_line && ps->be->ops->app_set && ps->be->ops->app_open;
+}
+
 static void on_open(void *arg, bool open)
 {
 	struct port_serve *ps = arg;
 
 	ps->open = open;
 	overlay_clear(ps);
+	if (app_port(ps))
+		ps->be->ops->app_open(ps->be, open);
 	log_info("port %s: RFC 2217 client %s", ps->name, open ? "connected" : "gone");
 	ps->ev->state(ps->owner);
 }
@@ -89,6 +98,11 @@ static void on_set(void *arg, const struct line_set *s, struct port_state *now)
 		ls.break_ms = 0;
 		if (ps->be->ops->set(ps->be, &ls, err, sizeof(err)) < 0)
 			log_warn("port %s: RFC 2217 client's setting refused: %s", ps->name, err);
+	} else if (app_port(ps)) {
+		/* as the client's tcsetattr/TIOCM*: an application on the
+		 * port's link sees the same termios and lines */
+		if (line_set_has_outputs(s))
+			ps->be->ops->app_set(ps->be, s);
 	} else {
 		if (s->line.baud != STATE_NULL) ps->line.baud = s->line.baud;
 		if (s->line.data_bits != STATE_NULL) ps->line.data_bits = s->line.data_bits;
@@ -153,6 +167,12 @@ void port_serve_stop(struct port_serve *ps)
 {
 	if (!ps)
 		return;
+	if (ps->open && app_port(ps)) {
+		/* the client is gone for the port too (its last close drops
+		 * DTR and RTS); the state is told before the listener closes */
+		ps->open = false;
+		ps->be->ops->app_open(ps->be, false);
+	}
 	rfc2217_srv_close(ps->srv);
 	free(ps);
 }

@@ -2,8 +2,10 @@
  * setting): the glue between one gw_port and its rfc2217_srv listener. The
  * client counts as the port's application: its bytes are the port's tx,
  * rx goes to it while it is connected, its line settings and DTR/RTS show
- * in the state (a device port's real line follows them), and `open` is
- * true while it is there. Loop thread only. */
+ * in the state (a device port's real line follows them; a cuse port takes
+ * them as an application's tcsetattr/TIOCM*, the client counting as one
+ * more open of it), and `open` is true while it is there. Loop thread
+ * only. */
 #ifndef MQTTTY_PORT_SERVE_H
 #define MQTTTY_PORT_SERVE_H
 
@@ -22,13 +24,16 @@ struct port_serve;
 /* Listen on addr for the port be (borrowed; its owner's events table ev
  * and owner are used for what the client does, as a backend would).
  * real_line: the client's settings go to be->ops->set (a device's real
- * line); otherwise they are kept here and laid over the state. *out is
+ * line); otherwise to be->ops->app_open/app_set where the port has them (a
+ * cuse port), else they are kept here and laid over the state. *out is
  * owned by the caller until port_serve_stop. 0, or a negative code + err:
  * -EADDRINUSE, -EINVAL, -ENOMEM, ... */
 int port_serve_start(uv_loop_t *loop, const char *addr, const char *name, size_t rx_limit,
 		     struct port *be, const struct port_events *ev, void *owner, bool real_line,
 		     struct port_serve **out, char *err, size_t errlen);
-/* Close the listener and any client (no event after this); NULL is fine. */
+/* Close the listener and any client; NULL is fine. No event of the
+ * client's after this; a port with app_open is told the client went (it
+ * may tell its owner its state from inside this call). */
 void port_serve_stop(struct port_serve *ps);
 /* A client is connected: it is the port's application. */
 bool port_serve_has_client(const struct port_serve *ps);

@@ -16,6 +16,7 @@
 
 #include "cuse_tty.h"
 #include "termios_map.h"
+#include "port_config.h"
 
 #define TERMIOS_V1 36u                  /* struct termios as TCGETS carries it */
 #define TERMIOS_V2 ((unsigned)sizeof(struct termios2))
@@ -277,6 +278,77 @@ bool cuse_tty_readable(const struct cuse_tty *t)
 	return t->in_len >= need;
 }
 
+/* ---- setting termios -------------------------------------------------- */
+
+/* A new termios, as the kernel takes it on every TCSETS*: the speed fields
+ * filled in; as a serial driver, B0 hangs up (drops DTR and RTS), leaving
+ * B0 raises DTR, and RTS unless hardware flow control has it. */
+static void set_termios(struct cuse_tty *t, struct cuse_tty_termios *n)
+{
+	uint32_t was = t->tio.c_cflag & CBAUD, now;
+
+	fill_speeds(n);
+	now = n->c_cflag & CBAUD;
+	if (was != B0 && now == B0)
+		t->mctrl &= ~(unsigned)LINES_OUT;
+	else if (was == B0 && now != B0)
+		t->mctrl |= TIOCM_DTR | ((n->c_cflag & CRTSCTS) ? 0 : TIOCM_RTS);
+	t->tio = *n;    /* kept exactly as set: stty reads it back */
+}
+
+static void set_bit(uint32_t *flags, uint32_t bit, bool on)
+{
+	*flags = on ? *flags | bit : *flags & ~bit;
+}
+
+void cuse_tty_app_set(struct cuse_tty *t, const struct line_settings *l, int dtr, int rts)
+{
+	static const uint32_t sizes[] = { CS5, CS6, CS7, CS8 };
+	struct cuse_tty_termios n = t->tio;
+	uint32_t *c = &n.c_cflag, *i = &n.c_iflag;
+	bool changed = false;
+
+	if (l->baud > 0 && l->baud <= UINT32_MAX) {
+		/* a standard speed as its code (cfsetspeed), the input speed
+		 * as the output one */
+		uint32_t code = baud_code((uint32_t)l->baud);
+
+		*c = (*c & ~(uint32_t)(CBAUD | CIBAUD)) | code;
+		if (code == BOTHER) {
+			*c |= BOTHER << IBSHIFT;
+			n.c_ispeed = n.c_ospeed = (uint32_t)l->baud;
+		}
+		changed = true;
+	}
+	if (l->data_bits >= 5 && l->data_bits <= 8) {
+		*c = (*c & ~(uint32_t)CSIZE) | sizes[l->data_bits - 5];
+		changed = true;
+	}
+	if (l->stop_bits == 1 || l->stop_bits == 2) {
+		set_bit(c, CSTOPB, l->stop_bits == 2);
+		changed = true;
+	}
+	if (l->parity != STATE_NULL) {
+		set_bit(c, PARENB, l->parity != PARITY_NONE);
+		set_bit(c, PARODD, l->parity == PARITY_ODD || l->parity == PARITY_MARK);
+		set_bit(c, CMSPAR, l->parity == PARITY_MARK || l->parity == PARITY_SPACE);
+		set_bit(i, INPCK, l->parity != PARITY_NONE);
+		changed = true;
+	}
+	if (l->flow != STATE_NULL) {
+		set_bit(c, CRTSCTS, l->flow == FLOW_RTSCTS);
+		set_bit(i, IXON | IXOFF, l->flow == FLOW_XONXOFF);
+		*i &= ~(uint32_t)IXANY;
+		changed = true;
+	}
+	if (changed)
+		set_termios(t, &n);
+	if (dtr != STATE_NULL)
+		t->mctrl = dtr ? t->mctrl | TIOCM_DTR : t->mctrl & ~(unsigned)TIOCM_DTR;
+	if (rts != STATE_NULL)
+		t->mctrl = rts ? t->mctrl | TIOCM_RTS : t->mctrl & ~(unsigned)TIOCM_RTS;
+}
+
 /* ---- ioctl handlers ------------------------------------------------- */
 
 typedef int (*ioctl_fn)(struct cuse_tty *t, unsigned cmd, unsigned long arg, const void *in,
@@ -294,20 +366,11 @@ static int io_set_termios(struct cuse_tty *t, unsigned cmd, unsigned long arg, c
 {
 	bool v1 = cmd == TCSETS || cmd == TCSETSW || cmd == TCSETSF;
 	struct cuse_tty_termios n = t->tio;   /* v1 keeps the speed fields */
-	uint32_t was = t->tio.c_cflag & CBAUD, now;
 
 	memcpy(&n, in, v1 ? TERMIOS_V1 : TERMIOS_V2);
-	fill_speeds(&n);
 	if (cmd == TCSETSF || cmd == TCSETSF2)
 		cuse_tty_rx_flush(t);
-	/* as a serial driver: B0 hangs up (drops DTR and RTS), leaving B0
-	 * raises DTR, and RTS unless hardware flow control has it */
-	now = n.c_cflag & CBAUD;
-	if (was != B0 && now == B0)
-		t->mctrl &= ~(unsigned)LINES_OUT;
-	else if (was == B0 && now != B0)
-		t->mctrl |= TIOCM_DTR | ((n.c_cflag & CRTSCTS) ? 0 : TIOCM_RTS);
-	t->tio = n;     /* kept exactly as set: stty reads it back */
+	set_termios(t, &n);
 	return 0;
 }
 

@@ -115,6 +115,13 @@ void cuse_tty_close(struct cuse_tty *t);
 /* TIOCEXCL is set, an application holds the port, and uid is not root. */
 bool cuse_tty_open_refused(const struct cuse_tty *t, uint32_t uid);
 
+/* An application that reaches the port other than through the node (the
+ * RFC 2217 client) sets line settings and DTR/RTS: applied as its
+ * tcsetattr (the other termios fields kept; a standard speed as its code)
+ * and TIOCMBIS/TIOCMBIC would be. Fields and lines that are STATE_NULL are
+ * left. It counts as an open of its own: cuse_tty_open/cuse_tty_close. */
+void cuse_tty_app_set(struct cuse_tty *t, const struct line_settings *l, int dtr, int rts);
+
 /* Input lines from MQTT or a null-modem peer: each is 0, 1 or STATE_NULL
  * (leave). Changes count in icount. Returns true if anything changed. */
 bool cuse_tty_set_lines(struct cuse_tty *t, int cts, int dsr, int dcd, int ri);

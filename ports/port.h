@@ -69,6 +69,17 @@ struct port_ops {
 	 * cts, dsr, dcd, ri. 0, or -1 + err (nothing applied) if the port
 	 * refused it. */
 	int (*set)(struct port *p, const struct line_set *s, char *err, size_t errlen);
+	/* An application that reaches the port other than through its link
+	 * (the RFC 2217 client) came (true) or went (false): it counts as
+	 * one more open of the port (the first raises DTR and RTS, the last
+	 * close drops them). NULL where a kind keeps no such lines. */
+	void (*app_open)(struct port *p, bool open);
+	/* What that application sets: line settings, dtr, rts (break_ms and
+	 * the input lines are not looked at), applied as its tcsetattr and
+	 * TIOCMBIS/TIOCMBIC would be, so an application on the link sees
+	 * them too. NULL where a kind cannot hold them (a pty has no modem
+	 * lines and forces its own framing). */
+	void (*app_set)(struct port *p, const struct line_set *s);
 };
 
 struct port {

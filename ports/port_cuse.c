@@ -699,6 +699,25 @@ static int cuse_set(struct port *base, const struct line_set *s, char *err, size
 	return 0;
 }
 
+static void cuse_app_open(struct port *base, bool open)
+{
+	struct cuse_port *p = (struct cuse_port *)base;
+
+	if (open)
+		cuse_tty_open(&p->tty);
+	else
+		cuse_tty_close(&p->tty);
+	settle(p);     /* publishes the state */
+}
+
+static void cuse_app_set(struct port *base, const struct line_set *s)
+{
+	struct cuse_port *p = (struct cuse_port *)base;
+
+	cuse_tty_app_set(&p->tty, &s->line, s->dtr, s->rts);
+	settle(p);
+}
+
 static void cuse_free(struct cuse_port *p)
 {
 	cuse_tty_free(&p->tty);
@@ -759,6 +778,8 @@ static const struct port_ops cuse_port_ops = {
 	.destroy = cuse_destroy,
 	.path = cuse_path,
 	.set = cuse_set,
+	.app_open = cuse_app_open,
+	.app_set = cuse_app_set,
 };
 
 struct port *port_cuse_new(const struct port_config *cfg, const struct port_env *env,

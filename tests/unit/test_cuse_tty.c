@@ -333,6 +333,105 @@ static void open_close_dtr_rts(void **state)
 	assert_int_equal(get_int(t, TIOCMGET), TIOCM_DTR);
 }
 
+/* ---- an application off the node (the RFC 2217 client) -------------- */
+
+/* cuse_tty_app_set with the settings spelt out (STATE_NULL: not named) */
+static void app(struct cuse_tty *t, int64_t baud, int data_bits, int parity, int stop_bits,
+		int flow, int dtr, int rts)
+{
+	struct line_settings l = { baud, data_bits, parity, stop_bits, flow };
+
+	cuse_tty_app_set(t, &l, dtr, rts);
+}
+
+#define N STATE_NULL
+
+static void app_set_termios(void **state)
+{
+	struct cuse_tty *t = *state;
+	struct cuse_tty_termios before = t->tio;
+	struct line_settings l;
+
+	/* nothing named: nothing changes */
+	app(t, N, N, N, N, N, N, N);
+	assert_memory_equal(&before, &t->tio, sizeof(before));
+	/* a standard speed as its code, the input speed as the output one */
+	app(t, 38400, N, N, N, N, N, N);
+	assert_int_equal(t->tio.c_cflag & CBAUD, B38400);
+	assert_int_equal(t->tio.c_cflag & CIBAUD, 0);
+	assert_int_equal(t->tio.c_ospeed, 38400);
+	assert_int_equal(t->tio.c_ispeed, 38400);
+	/* other speeds: BOTHER both ways with the number */
+	app(t, 250000, N, N, N, N, N, N);
+	assert_int_equal(t->tio.c_cflag & CBAUD, BOTHER);
+	assert_int_equal(t->tio.c_cflag & CIBAUD, BOTHER << IBSHIFT);
+	assert_int_equal(t->tio.c_ospeed, 250000);
+	assert_int_equal(t->tio.c_ispeed, 250000);
+	assert_int_equal(decoded(t).baud, 250000);
+	/* framing one field at a time; the speed stays */
+	app(t, N, 7, PARITY_EVEN, N, N, N, N);
+	l = decoded(t);
+	assert_int_equal(l.baud, 250000);
+	assert_int_equal(l.data_bits, 7);
+	assert_int_equal(l.parity, PARITY_EVEN);
+	assert_int_equal(l.stop_bits, 1);
+	assert_true(t->tio.c_iflag & INPCK);
+	app(t, 9600, N, PARITY_MARK, 2, FLOW_RTSCTS, N, N);
+	l = decoded(t);
+	assert_int_equal(t->tio.c_cflag & (CBAUD | CIBAUD), B9600);
+	assert_int_equal(l.parity, PARITY_MARK);
+	assert_int_equal(l.stop_bits, 2);
+	assert_int_equal(l.flow, FLOW_RTSCTS);
+	app(t, N, 8, PARITY_NONE, 1, FLOW_XONXOFF, N, N);
+	l = decoded(t);
+	assert_int_equal(l.data_bits, 8);
+	assert_int_equal(l.parity, PARITY_NONE);
+	assert_false(t->tio.c_iflag & INPCK);
+	assert_false(t->tio.c_cflag & CRTSCTS);
+	assert_int_equal(l.flow, FLOW_XONXOFF);
+	app(t, N, N, N, N, FLOW_NONE, N, N);
+	assert_int_equal(decoded(t).flow, FLOW_NONE);
+	/* what it does not name is as it was: local modes, c_cc, HUPCL */
+	assert_int_equal(t->tio.c_lflag, before.c_lflag);
+	assert_memory_equal(t->tio.c_cc, before.c_cc, sizeof(before.c_cc));
+	assert_true(t->tio.c_cflag & HUPCL);
+}
+
+static void app_set_lines(void **state)
+{
+	struct cuse_tty *t = *state;
+	struct cuse_tty_icount before;
+	struct termios k;
+
+	cuse_tty_open(t);      /* the client: one open, DTR and RTS up */
+	cuse_tty_set_lines(t, 1, N, N, N);
+	before = t->icount;
+	app(t, N, N, N, N, N, 0, N);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_RTS | TIOCM_CTS);
+	app(t, N, N, N, N, N, N, 0);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_CTS);
+	app(t, N, N, N, N, N, 1, 0);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_DTR | TIOCM_CTS);
+	/* output lines are not input changes: no TIOCMIWAIT wakes on them */
+	assert_memory_equal(&before, &t->icount, sizeof(before));
+	/* an application on the node opens too: the lines stay as they are */
+	cuse_tty_open(t);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_DTR | TIOCM_CTS);
+	cuse_tty_close(t);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_DTR | TIOCM_CTS);
+	/* the application sets B0: hung up; the client's speed raises them */
+	assert_int_equal(io(t, TCGETS, NULL, &k), 0);
+	k.c_cflag = (k.c_cflag & ~CBAUD) | B0;
+	assert_int_equal(io(t, TCSETS, &k, NULL), 0);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_CTS);
+	app(t, 19200, N, N, N, N, N, N);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_DTR | TIOCM_RTS | TIOCM_CTS);
+	/* the client's close is the last one: HUPCL drops DTR and RTS */
+	cuse_tty_close(t);
+	assert_int_equal(get_int(t, TIOCMGET), TIOCM_CTS);
+}
+#undef N
+
 static void exclusive(void **state)
 {
 	struct cuse_tty *t = *state;
@@ -556,6 +655,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(miwait_wakes_matching_mask, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_close_dtr_rts, setup, teardown),
 		cmocka_unit_test_setup_teardown(exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(app_set_termios, setup, teardown),
+		cmocka_unit_test_setup_teardown(app_set_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(fionread_after_rx, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcflsh, setup, teardown),
 		cmocka_unit_test_setup_teardown(tcxonc, setup, teardown),

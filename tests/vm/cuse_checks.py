@@ -274,6 +274,91 @@ def blocker(link, what):
     return p
 
 
+# An application on a cuse node in a process of its own: it opens the node
+# with O_NOCTTY and sets raw termios (as pyserial or a terminal program
+# does), then answers one line per command on stdin: "m" TIOCMGET, "t" its
+# termios (ispeed ospeed cflag), "w HEX" write (bytes written), "q" close.
+NODE_APP = r"""
+import fcntl, os, struct, sys, termios
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+a = termios.tcgetattr(fd)
+a[0] = a[1] = a[3] = 0
+a[6][termios.VMIN], a[6][termios.VTIME] = 1, 0
+termios.tcsetattr(fd, termios.TCSANOW, a)
+print("open", flush=True)
+for line in sys.stdin:
+    cmd, _, arg = line.strip().partition(" ")
+    if cmd == "m":
+        print(struct.unpack("i", fcntl.ioctl(fd, 0x5415, struct.pack("i", 0)))[0], flush=True)
+    elif cmd == "t":
+        a = termios.tcgetattr(fd)
+        print(a[4], a[5], a[2], flush=True)
+    elif cmd == "w":
+        print(os.write(fd, bytes.fromhex(arg)), flush=True)
+    elif cmd == "q":
+        break
+os.close(fd)
+print("closed", flush=True)
+"""
+
+
+class NodeApp:
+    """NODE_APP on a link; every answer is waited for 10 s at most."""
+
+    def __init__(self, link):
+        import queue
+        self.q = queue.Queue()
+        self.p = subprocess.Popen([PY, "-c", NODE_APP, link], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE)
+        threading.Thread(target=self._read, daemon=True).start()
+        assert self._line() == "open"
+
+    def _read(self):
+        for raw in self.p.stdout:
+            self.q.put(raw.decode().strip())
+        self.q.put(None)
+
+    def _line(self):
+        import queue
+        try:
+            line = self.q.get(timeout=10)
+        except queue.Empty:
+            raise AssertionError("the application on the node did not answer")
+        assert line is not None, "the application on the node ended"
+        return line
+
+    def ask(self, cmd):
+        self.p.stdin.write((cmd + "\n").encode())
+        self.p.stdin.flush()
+        return self._line()
+
+    def lines(self):
+        return int(self.ask("m"))
+
+    def termios(self):
+        return tuple(int(x) for x in self.ask("t").split())
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                assert self.ask("q") == "closed"
+            finally:
+                self.p.stdin.close()
+                try:
+                    self.p.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.p.kill()
+                    self.p.wait()
+
+
+def read_n(s, n, timeout=10.0):
+    got = b""
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        got += s.read(n - len(got))
+    return got
+
+
 W = None
 
 
@@ -622,6 +707,114 @@ def main():
         assert b"".join(mon.since("radio", "tx", n)) == data
         os.close(nb)
         os.close(fd)
+
+    @check("RFC 2217 on a cuse port: pyserial's DTR/RTS move the port's lines (TIOCMGET "
+           "of an application on the node, state), its baud/parity are the port's termios "
+           "and state, a break is an event, bytes both ways")
+    def _():
+        lp = 4017
+        url = "rfc2217://127.0.0.1:%d?timeout=3" % lp
+        st, body = api("POST", "/ports", {"name": "net", "kind": "cuse",
+                                          "rfc2217": "127.0.0.1:%d" % lp})
+        assert st == 201 and body["rfc2217"] == "127.0.0.1:%d" % lp, (st, body)
+        mon.wait_state("net", lambda s: s["open"] is False)
+        app = NodeApp(W.link("net"))           # the first open raises DTR and RTS
+        try:
+            mon.wait_state("net", lambda s: s["open"] and s["dtr"] and s["rts"],
+                           what="the application's open")
+            c = serial.serial_for_url(url, timeout=0.2, do_not_open=True)
+            c.baudrate = 9600
+            c.dtr = False                      # sent with SET-CONTROL while opening
+            c.rts = False
+            c.open()
+            try:
+                for rts, dtr in ((False, False), (True, False), (False, True), (True, True),
+                                 (False, False)):
+                    c.rts = rts
+                    c.dtr = dtr
+                    wait_until(lambda: (lambda m: bool(m & TIOCM_RTS) == rts and
+                                        bool(m & TIOCM_DTR) == dtr)(app.lines()), 3,
+                               "rts=%s dtr=%s in TIOCMGET on the node (%s)"
+                               % (rts, dtr, hex(app.lines())))
+                    mon.wait_state("net", lambda s: s["rts"] is rts and s["dtr"] is dtr,
+                                   timeout=3, what="rts=%s dtr=%s" % (rts, dtr))
+                # input lines set on MQTT: the node's application and the
+                # client (NOTIFY-MODEMSTATE) see the same
+                mon.publish("net", "set", json.dumps({"cts": True, "dsr": True}))
+                wait_until(lambda: c.cts and c.dsr and not c.cd and not c.ri, 3,
+                           "cts and dsr at the RFC 2217 client")
+                m = app.lines()
+                assert m & TIOCM_CTS and m & TIOCM_DSR and not m & TIOCM_CAR, hex(m)
+                # line settings: the port's termios, as the client's tcsetattr
+                c.baudrate = 38400
+                c.parity = serial.PARITY_EVEN
+                c.bytesize = serial.SEVENBITS
+                mon.wait_state("net", lambda s: (s["baud"], s["data_bits"], s["parity"]) ==
+                               (38400, 7, "even"), what="38400 7E1")
+                ispeed, ospeed, cflag = app.termios()
+                assert ispeed == ospeed == termios.B38400, (ispeed, ospeed)
+                assert cflag & termios.CSIZE == termios.CS7 and cflag & termios.PARENB and \
+                    not cflag & termios.PARODD, hex(cflag)
+                # a break: BASE/event with its length
+                n = mon.count("net", "event")
+                c.send_break(0.25)
+                ev = wait_until(lambda: mon.since("net", "event", n), 3, "a break event")
+                assert 150 <= json.loads(ev[0])["break_ms"] <= 2000, ev
+                # bytes both ways: the client is the port's application
+                data = bytes(range(256)) + bytes(random.Random(3).getrandbits(8)
+                                                 for _ in range(20000))
+                n = mon.count("net", "tx")
+                c.write(data)
+                c.flush()
+                wait_until(lambda: sum(map(len, mon.since("net", "tx", n))) >= len(data), 20,
+                           "the client's bytes on tx")
+                assert b"".join(mon.since("net", "tx", n)) == data
+                for i in range(0, len(data), 1000):
+                    mon.c.publish(mon.topic("net", "rx"), data[i:i + 1000], qos=1)
+                got = read_n(c, len(data))
+                assert got == data, "rx at the client: %d of %d bytes" % (len(got), len(data))
+                n = mon.count("net", "tx")      # the node's application writes too
+                assert app.ask("w " + b"from the node".hex()) == "13"
+                wait_until(lambda: b"".join(mon.since("net", "tx", n)) == b"from the node", 5,
+                           "the node application's bytes on tx")
+            finally:
+                c.close()
+            mon.wait_state("net", lambda s: s["open"] and (s["baud"], s["parity"]) ==
+                           (38400, "even"), what="the application still holding the port")
+        finally:
+            app.close()
+        mon.wait_state("net", lambda s: s["open"] is False, what="closed")
+        # a client alone keys RTS and DTR; when it goes (the network may
+        # go), they drop with it, as at an application's last close
+        c = serial.serial_for_url(url, timeout=0.2)
+        try:
+            mon.wait_state("net", lambda s: s["open"] and s["rts"] and s["dtr"],
+                           what="the client alone: rts and dtr raised")
+        finally:
+            c.close()
+        mon.wait_state("net", lambda s: s["open"] is False and s["rts"] is False and
+                       s["dtr"] is False, what="rts and dtr dropped with the client")
+        # so they do when the listener is taken away under a client
+        c = serial.serial_for_url(url, timeout=0.2)
+        try:
+            mon.wait_state("net", lambda s: s["open"] and s["rts"], what="the client again")
+            st, body = api("PATCH", "/ports/net", {"rfc2217": None})
+            assert st == 200 and body["rfc2217"] is None, (st, body)
+            mon.wait_state("net", lambda s: s["open"] is False and s["rts"] is False and
+                           s["dtr"] is False, what="rts and dtr dropped with the listener")
+        finally:
+            c.close()
+        # and a port deleted under a client goes cleanly (the last check
+        # looks for sanitizer reports in the gateway's log)
+        st, body = api("PATCH", "/ports/net", {"rfc2217": "127.0.0.1:%d" % lp})
+        assert st == 200, (st, body)
+        c = serial.serial_for_url(url, timeout=0.2)
+        try:
+            mon.wait_state("net", lambda s: s["open"] and s["rts"], what="the client again")
+            assert api("DELETE", "/ports/net")[0] == 204
+            wait_until(lambda: mon.since("net", "state", 0)[-1] == b"", 3, "state cleared")
+        finally:
+            c.close()
 
     @check("null modem between two cuse ports: rts→cts, dtr→dsr+dcd, data")
     def _():

@@ -13,6 +13,7 @@ import {
 import { PRESETS, frameText, frameMatches } from './presets.js';
 import { createFleet } from './fleet.js';
 import { createForm } from './form.js';
+import { renderRfc2217 } from './rfc2217.js';
 
 const TRAFFIC_MAX = 500;       // entries kept per port (the gateway keeps as many)
 const TEXT_MAX = 2048;         // bytes shown as text per entry (all of them in the hex view)
@@ -36,7 +37,7 @@ const els = {
   preset: $('preset'), quick: $('quick'), presetFraming: $('preset-framing'),
   details: $('details'), lines: $('lines'), linesBox: $('lines-box'), linesHint: $('lines-hint'),
   remoteLine: $('remote-line'), remoteLineForm: $('remote-line-form'),
-  cable: $('cable'), topics: $('topics'),
+  cable: $('cable'), topics: $('topics'), rfc2217Box: $('rfc2217-box'),
   portDialog: $('port-dialog'), portForm: $('port-form'), portTitle: $('port-dialog-title'),
   portError: $('port-form-error'), portCancel: $('port-cancel'), deviceFields: $('device-fields'),
   confirmDialog: $('confirm-dialog'), confirmTitle: $('confirm-title'), confirmText: $('confirm-text'),
@@ -517,21 +518,24 @@ function renderDetails() {
     els.lines.replaceChildren();
     els.cable.replaceChildren();
     els.topics.replaceChildren();
+    renderRfc2217(els.rfc2217Box, null);
     return;
   }
   const s = p.state || {};
+  const dev = p.kind === 'device' || p.kind === 'rfc2217';
   const rows = [
     ...kv('Kind', p.kind || '–'),
-    ...(p.kind === 'device' ? kv('Device', el('code', null, p.device || '–')) : kv('Link', el('code', null, p.path || '–'))),
-    ...kv('Configured', p.kind === 'device' ? `${p.baud} ${p.data_bits}${{ none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[p.parity] || '?'}${p.stop_bits}, flow ${p.flow}` : 'set by the application'),
+    ...(dev ? kv(p.kind === 'rfc2217' ? 'Server' : 'Device', el('code', null, p.device || '–')) : kv('Link', el('code', null, p.path || '–'))),
+    ...kv('Configured', dev ? `${p.baud} ${p.data_bits}${{ none: 'N', even: 'E', odd: 'O', mark: 'M', space: 'S' }[p.parity] || '?'}${p.stop_bits}, flow ${p.flow}` : 'set by the application'),
     ...kv('Framing', frameText(p.frame) + (p.frame && p.frame.max ? ` (max ${p.frame.max} B)` : '')),
     ...kv('QoS', String(p.qos ?? '–')),
     ...kv('Counters', `TX ${fmtBytes(s.tx_bytes)} · RX ${fmtBytes(s.rx_bytes)} · dropped ${s.dropped ?? '–'}`),
   ];
-  if (p.kind === 'device') rows.push(...kv('Follow', p.follow ? 'yes: applies the peer\'s line state' : 'no'));
+  if (dev) rows.push(...kv('Follow', p.follow ? 'yes: applies the peer\'s line state' : 'no'));
   if (p.enabled === false) rows.push(...kv('Enabled', 'no: the port has no link'));
   els.details.replaceChildren(...rows);
   renderLines(p, remote);
+  renderRfc2217(els.rfc2217Box, p, remote ? null : location.hostname);
   renderCable(p, remote);
   renderTopics();
   els.remoteLine.hidden = !(remote && p.kind === 'device');
@@ -641,13 +645,15 @@ function renderTopics() {
   }));
 }
 
-els.topics.addEventListener('click', async (ev) => {
+async function onCopy(ev) {
   const b = ev.target.closest('button[data-copy]');
   if (!b) return;
   const ok = await copyText(b.dataset.copy);
   b.textContent = ok ? 'Copied' : 'Copy failed';
   setTimeout(() => { b.textContent = 'Copy'; }, 1500);
-});
+}
+els.topics.addEventListener('click', onCopy);
+els.rfc2217Box.addEventListener('click', onCopy);
 
 function renderConsole() {
   const v = st.view;

@@ -5,6 +5,7 @@
 
 import { el, parseEscapes, escapeDelim } from './util.js';
 import { FRAME_PRESETS } from './presets.js';
+import { rfc2217Reach } from './rfc2217.js';
 
 export function createForm(o) {
   const { els, st, api, portPath, confirmAction, showLogin } = o;
@@ -47,16 +48,29 @@ export function createForm(o) {
     fillSelect('flow', vals('flow', ['none', 'rtscts', 'xonxoff']), { rtscts: 'RTS/CTS', xonxoff: 'XON/XOFF' });
     fillSelect('frame.mode', (s.frame && s.frame.modes) || ['raw', 'delim', 'idle']);
     if (s.baud) { F('baud').min = s.baud.min; F('baud').max = s.baud.max; }
-    for (const k of ['dtr', 'rts', 'follow', 'peer', 'device']) {
+    for (const k of ['dtr', 'rts', 'follow', 'peer', 'device', 'rfc2217']) {
       if (s[k] && s[k].help) F(k).title = s[k].help;
     }
   }
 
+  // The kinds that use a field, from GET /schema.
+  function kindUses(k, kind, fallback) {
+    const f = st.schema && st.schema[k];
+    return (f && Array.isArray(f.kinds) ? f.kinds : fallback).includes(kind);
+  }
+
   function syncFormVisibility() {
-    const isDevice = F('kind').value === 'device';
+    const kind = F('kind').value;
+    const isDevice = kindUses('device', kind, ['device', 'rfc2217']);
+    const remote = kind === 'rfc2217';
     els.deviceFields.disabled = !isDevice;
     els.deviceFields.hidden = !isDevice;
+    $('device-legend').textContent = remote ? 'Serial port served over RFC 2217' : 'Serial device';
+    $('device-label').textContent = remote ? 'Server URL' : 'Device path';
+    F('device').placeholder = remote ? 'rfc2217://HOST:PORT' : '/dev/ttyUSB0';
     F('follow').disabled = !isDevice || !F('peer').value.trim();
+    const r = rfc2217Reach(F('rfc2217').value);
+    $('rfc2217-warning').hidden = !r || r.loopback;
     const mode = F('frame.mode').value;
     for (const n of form.querySelectorAll('.frame-delim')) n.hidden = mode !== 'delim';
     for (const n of form.querySelectorAll('.frame-idle')) n.hidden = mode !== 'idle';
@@ -65,7 +79,7 @@ export function createForm(o) {
     $('lines-warning').classList.toggle('lit', F('dtr').checked || F('rts').checked);
   }
   for (const n of ['kind', 'frame.mode', 'dtr', 'rts']) F(n).addEventListener('change', syncFormVisibility);
-  F('peer').addEventListener('input', syncFormVisibility);
+  for (const n of ['peer', 'rfc2217']) F(n).addEventListener('input', syncFormVisibility);
   F('frame.preset').addEventListener('change', () => {
     const pr = FRAME_PRESETS[F('frame.preset').value];
     if (!pr) return;
@@ -104,6 +118,7 @@ export function createForm(o) {
 
   function fieldOfError(msg) {
     if (/^port name|name .* (taken|exists)|a port named/i.test(msg)) return 'name';
+    if (/^rfc2217\b/.test(msg)) return 'rfc2217';
     if (/\bcuse\b/.test(msg) && !/\bframe\b/.test(msg)) return 'kind';
     for (const k of FIELD_ORDER) if (new RegExp(`\\b${k.replace('_', '[_ ]')}\\b`, 'i').test(msg)) return k;
     if (/delim|idle_ms|\bmax\b/.test(msg)) return 'frame';
@@ -116,6 +131,7 @@ export function createForm(o) {
     F('kind').value = p ? v(p.kind, 'pty') : schemaDefault('kind', 'pty');
     F('qos').value = String(p ? v(p.qos, 1) : schemaDefault('qos', 1));
     F('peer').value = p ? v(p.peer, '') : '';
+    F('rfc2217').value = p ? v(p.rfc2217, '') : '';
     F('enabled').checked = p ? p.enabled !== false : schemaDefault('enabled', true);
     F('device').value = p ? v(p.device, '') : '';
     F('baud').value = String(p ? v(p.baud, schemaDefault('baud', 9600)) : schemaDefault('baud', 9600));
@@ -174,7 +190,13 @@ export function createForm(o) {
       e.field = 'peer';
       throw e;
     }
-    if (kind === 'device') {
+    s.rfc2217 = F('rfc2217').value.trim() || null;
+    if (s.rfc2217 && !rfc2217Reach(s.rfc2217)) {
+      const e = new Error('RFC 2217 is ADDR:PORT, e.g. 127.0.0.1:4001 (or 0.0.0.0:4001 for every address).');
+      e.field = 'rfc2217';
+      throw e;
+    }
+    if (kindUses('device', kind, ['device', 'rfc2217'])) {
       s.device = F('device').value.trim() || null;
       s.baud = intOf('baud', 'baud', 'Baud');
       s.data_bits = Number(F('data_bits').value);
@@ -240,6 +262,7 @@ export function createForm(o) {
       r = await api('PATCH', portPath(st.editing), patch);
     } else {
       if (settings.peer === null) delete settings.peer;
+      if (settings.rfc2217 === null) delete settings.rfc2217;
       if (settings.device === null) delete settings.device;
       saveBtn.disabled = true;
       r = await api('POST', '/ports', settings);

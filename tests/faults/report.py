@@ -71,7 +71,7 @@ def page(rows):
                     r["rx_duplicates"], r["tx_out_of_order"], r["rx_out_of_order"],
                     kb(r["rss_growth_kb"]), r["tx_records"], r["rx_acked"],
                     r["longest_away_s"],
-                    "" if r["persistence"] else "; rx loss is the broker's (sessions lost)"))
+                    "" if r["persistence"] else "; loss is the broker's (sessions and what it held in flight lost)"))
     for r in by.get("connection_resets", []):
         o.append("| connection resets (RST) under a QoS 1 tx stream, %s | %d | tx %d | tx %d | tx %d | — | %s | "
                  "%d tx records; %d fresh Paho clients, %d of them replacing one that a write "

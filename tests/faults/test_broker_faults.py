@@ -9,7 +9,12 @@ it again and lets the test's own subscriber in before the gateway (the
 gateway reaches the broker through a loopback proxy that turns it away
 meanwhile), so every tx message the gateway publishes has a subscriber.
 
-Rules checked: tx loses nothing, in order, always; rx loses nothing, in
+Rules checked: tx keeps its order, always, and loses nothing when the
+broker keeps its sessions (persistence). Without persistence a broker that
+stops loses what it had acknowledged to the gateway but not yet delivered
+to the subscriber (its in-flight window to that subscriber; seen once in
+the long run as a few records right at a restart): QoS 1 ends at the broker,
+so that tx loss is measured and printed, not asserted. rx loses nothing, in
 the order the broker hands it out (a second subscriber of the same broker
 shows that order: the publisher's own client may re-send out of order after
 a reconnect), when the broker keeps its sessions (persistence) and the gateway was
@@ -160,6 +165,18 @@ def order_against(reference, got):
     return descents
 
 
+def tx_arrived(app, sub, topic, seconds=30):
+    """Waits up to `seconds` for every tx record the application wrote to
+    reach `sub` on `topic`; returns analyse()'s (lost, dups, out of order)."""
+    want = list(range(app.written))
+    waited = time.monotonic()
+    while time.monotonic() < waited + seconds:
+        if not analyse(want, app.tx.parse(sub.concat(topic)))[0]:
+            break
+        time.sleep(0.2)
+    return want, analyse(want, app.tx.parse(sub.concat(topic)))
+
+
 def connects(gw):
     return gw.log_text().count("mqtt: connected to")
 
@@ -214,12 +231,7 @@ def test_streams_through_broker_restarts(tmp_path, gateway, persistence):
         app.join(10)
         pub.join(10)
         # what was written and acknowledged has time to arrive
-        want_tx = list(range(app.written))
-        waited = time.monotonic()
-        while time.monotonic() < waited + 30:
-            if not analyse(want_tx, app.tx.parse(sub.concat(base + "/tx")))[0]:
-                break
-            time.sleep(0.2)
+        want_tx, (tx_lost, tx_dups, tx_disorder) = tx_arrived(app, sub, base + "/tx")
         acked = pub.acked()
         waited = time.monotonic()
         while time.monotonic() < waited + 15:
@@ -228,7 +240,6 @@ def test_streams_through_broker_restarts(tmp_path, gateway, persistence):
                 break
             if not persistence and time.monotonic() > waited + 3:
                 break   # what is lost here stays lost
-        tx_lost, tx_dups, tx_disorder = analyse(want_tx, app.tx.parse(sub.concat(base + "/tx")))
         rx_lost, rx_dups, rx_publish_disorder = analyse(acked, pub.rx.parse(app.rx))
         rx_disorder = order_against(pub.rx.parse(obs.concat(base + "/rx")), pub.rx.parse(app.rx))
         rss1 = rss_kb(gw.proc.pid)
@@ -241,10 +252,10 @@ def test_streams_through_broker_restarts(tmp_path, gateway, persistence):
                rx_out_of_publish_order=rx_publish_disorder,
                longest_away_s=round(longest_away, 2),
                rss_start_kb=rss0, rss_end_kb=rss1, rss_growth_kb=rss1 - rss0)
-        assert not tx_lost, "tx lost %d of %d records (first %s)" % (
-            len(tx_lost), len(want_tx), tx_lost[:5])
         assert tx_disorder == 0, "tx records out of order: %d" % tx_disorder
         if persistence:
+            assert not tx_lost, "tx lost %d of %d records (first %s)" % (
+                len(tx_lost), len(want_tx), tx_lost[:5])
             assert longest_away <= RX_HOLD
             assert not rx_lost, "rx lost %d of %d acknowledged records (first %s)" % (
                 len(rx_lost), len(acked), rx_lost[:5])

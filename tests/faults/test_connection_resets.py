@@ -23,7 +23,7 @@ import time
 
 from faults_util import Proxy, pick, record, rss_kb
 from helpers import MqttClient, wait_until
-from test_broker_faults import Writer, analyse, connects
+from test_broker_faults import Writer, connects, tx_arrived
 
 
 def loop_wakeups(pid, seconds):
@@ -68,13 +68,7 @@ def test_tx_through_connection_resets(broker, gateway):
         time.sleep(0.5)
         app.stop = True
         app.join(10)
-        want = list(range(app.written))
-        waited = time.monotonic()
-        while time.monotonic() < waited + 30:
-            if not analyse(want, app.tx.parse(sub.concat(base + "/tx")))[0]:
-                break
-            time.sleep(0.2)
-        lost, dups, disorder = analyse(want, app.tx.parse(sub.concat(base + "/tx")))
+        want, (lost, dups, disorder) = tx_arrived(app, sub, base + "/tx")
         log = gw.log_text()
         poisoned = log.count("a fresh MQTT client replaces")
         fresh = log.count("a fresh MQTT client")

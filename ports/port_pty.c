@@ -73,7 +73,7 @@ static void pty_status(struct pty_port *p, uint8_t st)
 	if (st & TIOCPKT_IOCTL) {
 		struct line_settings old = p->f.base.state.line;
 		/* raw-mode applications clear EXTPROC with c_lflag: set it again */
-		termios_map_pty_extproc(p->f.fd);
+		termios_map_pty_rearm(p->f.fd);
 		pty_read_settings(p);
 		if (memcmp(&old, &p->f.base.state.line, sizeof(old)) != 0)
 			pty_emit_state(p);

@@ -1,8 +1,8 @@
 /* termios_io_linux — the tty I/O of termios_map.h on Linux: the kernel's
  * termios2 (any speed), or the classic termios where it has none (qemu-user
  * 7.2 answers TCGETS2 with ENOSYS; some sandboxes ENOTTY or EINVAL):
- * standard speeds only. With cuse_tty.c, the only files that see termios2.
- * The portable build uses termios_io_posix.c instead. */
+ * standard speeds only. With termios2_map.c and cuse_tty.c, the only files
+ * that see termios2. The portable build uses termios_io_posix.c instead. */
 #include <asm/termbits.h>
 #include <asm/ioctls.h>
 #include <errno.h>
@@ -15,7 +15,6 @@
 #include "termios_map.h"
 #include "termios2_map.h"
 #include "log.h"
-
 
 /* Whether this process may use termios2. A fact about the kernel (or
  * emulator) we run on, so process-wide: learnt on first use, logged once. */

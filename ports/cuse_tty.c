@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cuse_tty.h"
-#include "termios_map.h"
+#include "termios2_map.h"
 #include "port_config.h"
 
 #define TERMIOS_V1 36u                  /* struct termios as TCGETS carries it */
@@ -39,22 +39,15 @@ _Static_assert(offsetof(struct termios2, c_ispeed) == TERMIOS_V1, "struct termio
 /* Bits/s of a CBAUD code other than BOTHER (0 if unknown, B0 = 0). */
 static uint32_t code_baud(uint32_t code)
 {
-	struct line_settings l;
-
-	termios_map_decode(code | CS8, 0, 0, false, &l);
-	return l.baud > 0 ? (uint32_t)l.baud : 0;
+	return termios2_map_code_baud(code);
 }
 
 /* The standard code for a speed, or BOTHER. */
 static uint32_t baud_code(uint32_t baud)
 {
-	for (uint32_t i = 1; i <= 15; i++) {
-		if (code_baud(i) == baud)
-			return i;
-		if (code_baud(CBAUDEX | i) == baud)
-			return CBAUDEX | i;
-	}
-	return BOTHER;
+	int code = termios2_map_speed_code(baud);
+
+	return code > 0 ? (uint32_t)code : BOTHER;
 }
 
 /* As the kernel does on every TCSETS*: a standard code sets the speed
@@ -94,7 +87,7 @@ void cuse_tty_init(struct cuse_tty *t, size_t in_limit, const struct line_settin
 	o->c_cflag = CS8 | CREAD | HUPCL | CLOCAL;
 	o->c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN;
 	memcpy(o->c_cc, init_cc, sizeof(init_cc));
-	termios_map_encode(l ? l : &def, &o->c_cflag, &o->c_iflag, &o->c_ispeed, &o->c_ospeed);
+	termios2_map_encode(l ? l : &def, &o->c_cflag, &o->c_iflag, &o->c_ispeed, &o->c_ospeed);
 	/* a standard speed as its code, as glibc's cfgetospeed expects */
 	code = baud_code(o->c_ospeed);
 	o->c_cflag = (o->c_cflag & ~(CBAUD | CIBAUD)) | code;

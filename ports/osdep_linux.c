@@ -116,6 +116,11 @@ void osdep_watch_rm(struct osdep_watch *w, int handle)
 	w->slots[handle].cb = NULL;
 }
 
+bool osdep_watch_ticks(void)
+{
+	return false;
+}
+
 void osdep_raise_nofile(void)
 {
 	struct rlimit rl;

@@ -1,11 +1,12 @@
 /* osdep_posix — the portable open watcher, for systems without inotify
- * (macOS, the BSDs), and built on Linux with -DMQTTTY_POSIX_WATCHER=ON so
- * that it is tested there too.
+ * (macOS, the BSDs), and built on Linux with -DMQTTTY_PORTABLE=ON so that
+ * it is tested there too.
  *
  * Nothing portable says "someone opened this pty slave", so this asks a few
  * times a second: every watched port's callback runs at each tick, and the
  * port looks at its own master (a closed slave shows POLLHUP there; the
- * callback is harmless for a port that is open already, or still closed).
+ * callback is harmless for a port that is open already, or still closed;
+ * an open port that is not told of tcsetattr reads its settings then).
  * Linux reports no POLLHUP before the slave's first open, so each slave is
  * opened and closed once here when it is added: from then on "no HUP"
  * means an application holds it. The cost: idle closed ports wake the loop
@@ -107,6 +108,11 @@ void osdep_watch_rm(struct osdep_watch *w, int handle)
 	w->slots[handle] = (struct watch_slot){ false, NULL, NULL };
 	if (--w->nused == 0)
 		uv_timer_stop(&w->timer);
+}
+
+bool osdep_watch_ticks(void)
+{
+	return true;
 }
 
 void osdep_raise_nofile(void)

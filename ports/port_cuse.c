@@ -19,7 +19,7 @@
 #include "port_link.h"
 #include "cuse_tty.h"
 #include "cuse_pend.h"
-#include "termios_map.h"
+#include "termios2_map.h"
 #include "log.h"
 
 #include <errno.h>
@@ -112,7 +112,7 @@ static void sync_state(struct cuse_port *p, bool tell)
 	struct cuse_tty_lines l;
 
 	st->open = p->tty.opens > 0 && !p->dead;
-	termios_map_decode(o->c_cflag, o->c_iflag, o->c_ospeed, false, &st->line);
+	termios2_map_decode(o->c_cflag, o->c_iflag, o->c_ospeed, false, &st->line);
 	cuse_tty_lines_get(&p->tty, &l);
 	st->dtr = l.dtr;
 	st->rts = l.rts;

@@ -1,8 +1,13 @@
 /* port_pty — a virtual serial port: a pseudo-terminal whose slave is linked
  * at LINK_DIR/NAME.
  *
- * The master is in packet mode with EXTPROC set on the slave, so each
- * tcsetattr of the application arrives as a TIOCPKT_IOCTL status byte.
+ * The master is in packet mode, and where the system can tell it of the
+ * application's tcsetattr (Linux: EXTPROC set on the slave; BSD/macOS:
+ * TIOCEXT, unverified) each one arrives as a TIOCPKT_IOCTL status byte.
+ * Where it cannot (the portable build, on Linux too), the settings are read
+ * with tcgetattr at each tick of the portable watcher (4 Hz) while the port
+ * is open, and before the application's bytes are passed on, so a change
+ * shows in the state within 250 ms, and before any byte sent after it.
  * Opens are learned from the osdep watcher (the master shows no event before
  * the first open); closes from EIO on the master once its data is read.
  * While closed the master is not polled at all: its HUP is level-triggered
@@ -33,6 +38,7 @@ struct pty_port {
 	struct fd_port f;             /* first; f.fd is the master */
 	int watch;                    /* osdep handle, -1 none */
 	bool destroyed;
+	bool reports;                 /* tcsetattr arrives as TIOCPKT_IOCTL */
 	char slave[64];
 	char link[PATH_MAX];
 };
@@ -61,6 +67,16 @@ static void pty_set_open(struct pty_port *p, bool open)
 	pty_emit_state(p);
 }
 
+/* The application may have changed its settings: tell if it did. */
+static void pty_check_settings(struct pty_port *p)
+{
+	struct line_settings old = p->f.base.state.line;
+
+	pty_read_settings(p);
+	if (memcmp(&old, &p->f.base.state.line, sizeof(old)) != 0)
+		pty_emit_state(p);
+}
+
 /* A status byte from packet mode. */
 static void pty_status(struct pty_port *p, uint8_t st)
 {
@@ -70,14 +86,18 @@ static void pty_status(struct pty_port *p, uint8_t st)
 	}
 	if (st & TIOCPKT_FLUSHWRITE)
 		p->f.base.ev->flush_tx(p->f.base.owner);
+#ifdef TIOCPKT_IOCTL
 	if (st & TIOCPKT_IOCTL) {
-		struct line_settings old = p->f.base.state.line;
 		/* raw-mode applications clear EXTPROC with c_lflag: set it again */
-		termios_map_pty_extproc(p->f.fd);
-		pty_read_settings(p);
-		if (memcmp(&old, &p->f.base.state.line, sizeof(old)) != 0)
-			pty_emit_state(p);
+		termios_map_pty_rearm(p->f.fd);
+		pty_check_settings(p);
+		return;
 	}
+#endif
+	/* not told of tcsetattr, but of one that changed IXON (TIOCPKT_DOSTOP,
+	 * NOSTOP) or flushed: a hint not to wait for the next tick */
+	if (!p->reports && p->f.active)
+		pty_check_settings(p);
 }
 
 /* fd_port: what the master gave, in packet mode (a status byte first). */
@@ -93,6 +113,8 @@ static size_t pty_input(struct fd_port *f, uint8_t *buf, size_t n, uint8_t **dat
 		return 0;
 	if (!f->active)
 		pty_set_open(p, true);  /* data before the watcher told us */
+	else if (!p->reports)
+		pty_check_settings(p);  /* a new speed before the bytes sent at it */
 	*data = buf + 1;
 	return n - 1;
 }
@@ -109,14 +131,21 @@ static void pty_poll_error(struct fd_port *f, int status)
 }
 
 /* The watcher says the slave was opened. The open may already be over
- * (opened, written, closed): then only read what it left. */
+ * (opened, written, closed): then only read what it left. The portable
+ * watcher calls this at each tick whatever happened (osdep.h): an open port
+ * that is not told of tcsetattr reads its settings then. */
 static void pty_on_open(void *arg)
 {
 	struct pty_port *p = arg;
 	struct pollfd pfd = { .fd = p->f.fd, .events = POLLIN };
 
-	if (p->f.active || p->destroyed)
+	if (p->destroyed)
 		return;
+	if (p->f.active) {
+		if (!p->reports)
+			pty_check_settings(p);
+		return;
+	}
 	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP)) {
 		fd_port_read(&p->f);     /* drains, then sees EIO */
 		return;
@@ -124,12 +153,32 @@ static void pty_on_open(void *arg)
 	pty_set_open(p, true);
 }
 
+/* A pty master, non-blocking and close-on-exec. POSIX leaves
+ * posix_openpt's other flags unspecified (FreeBSD refuses them): set after.
+ * Nothing in the gateway forks, so there is no exec to race with. */
+static int pty_open_master(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), fl;
+
+	if (m < 0)
+		return -1;
+	if (fcntl(m, F_SETFD, FD_CLOEXEC) < 0 || (fl = fcntl(m, F_GETFL)) < 0 ||
+	    fcntl(m, F_SETFL, fl | O_NONBLOCK) < 0) {
+		int e = errno;
+		close(m);
+		errno = e;
+		return -1;
+	}
+	return m;
+}
+
 static int pty_start(struct port *base, char *err, size_t errlen)
 {
 	struct pty_port *p = (struct pty_port *)base;
+	static bool said_no_reports;
 	int one = 1, rc, m;
 
-	m = p->f.fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	m = p->f.fd = pty_open_master();
 	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 ||
 	    ptsname_r(m, p->slave, sizeof(p->slave)) != 0) {
 		snprintf(err, errlen, "cannot create a pseudo-terminal: %s", strerror(errno));
@@ -138,10 +187,23 @@ static int pty_start(struct port *base, char *err, size_t errlen)
 	if (chown(p->slave, (uid_t)-1, base->env->gid) < 0 || chmod(p->slave, 0660) < 0)
 		log_warn("port %s: cannot set group/mode of %s: %s", base->cfg.name, p->slave,
 			 strerror(errno));
-	if ((rc = termios_map_pty_init(m)) < 0 || ioctl(m, TIOCPKT, &one) < 0) {
+	if ((rc = termios_map_pty_init(m)) < 0 || ioctl(m, TIOCPKT, &one) < 0 ||
+	    (rc = termios_map_pty_report(m)) < 0) {
 		snprintf(err, errlen, "cannot set up %s: %s", p->slave,
 			 strerror(rc < 0 ? -rc : errno));
 		return -1;
+	}
+	p->reports = rc == 1;
+	if (!p->reports && !said_no_reports) {
+		said_no_reports = true;
+		if (osdep_watch_ticks())
+			log_info("ptys here are not told of the application's tcsetattr: a "
+				 "pty port reads its settings 4 times a second while open, "
+				 "and before it passes on what the application wrote");
+		else
+			log_warn("ptys here are not told of the application's tcsetattr: a "
+				 "pty port reads its settings only before it passes on what "
+				 "the application wrote");
 	}
 	p->watch = osdep_watch_add(base->env->watch, p->slave, pty_on_open, p);
 	if (p->watch < 0) {

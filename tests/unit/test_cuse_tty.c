@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cuse_tty.h"
-#include "termios_map.h"
+#include "termios2_map.h"
 #include "port_config.h"
 
 #define LIMIT 64
@@ -75,7 +75,7 @@ static struct line_settings decoded(const struct cuse_tty *t)
 {
 	struct line_settings l;
 
-	termios_map_decode(t->tio.c_cflag, t->tio.c_iflag, t->tio.c_ospeed, false, &l);
+	termios2_map_decode(t->tio.c_cflag, t->tio.c_iflag, t->tio.c_ospeed, false, &l);
 	return l;
 }
 

@@ -1,4 +1,4 @@
-/* Unit tests for ports/termios_map.c on a system without termios2
+/* Unit tests for ports/termios_io_linux.c on a system without termios2
  * (qemu-user 7.2 answers TCGETS2 with ENOSYS): the classic termios,
  * standard speeds only.
  *
@@ -223,7 +223,7 @@ static void extproc_restored(void **state)
 	assert_int_equal(slave_get(p->slave, &t), 0);
 	t.c_lflag &= ~EXTPROC;
 	assert_int_equal(slave_put(p->slave, &t), 0);
-	assert_int_equal(termios_map_pty_extproc(p->master), 0);
+	assert_int_equal(termios_map_pty_rearm(p->master), 0);
 	assert_int_equal(slave_get(p->slave, &t), 0);
 	assert_true(t.c_lflag & EXTPROC);
 	assert_int_equal(t.c_cflag & CBAUD, B9600);     /* the rest kept */

@@ -8,7 +8,8 @@
  * Invariants: results are 0, -errno or PENDING (TIOCMIWAIT only); at most
  * the announced out size is written; the input queue stays within its
  * bound and FIONREAD reports its length; rx_put takes at most what it got;
- * TIOCMGET after TIOCMSET shows DTR/RTS as set. */
+ * TIOCMGET after TIOCMSET, and after an RFC 2217 client's settings
+ * (cuse_tty_app_set, with any values, in range or not), shows DTR/RTS as set. */
 #include <errno.h>
 #include <string.h>
 
@@ -136,6 +137,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)cuse_tty_set_lines(&t, line(a), line(a / 3), line(b), line(b / 3));
 			struct cuse_tty_lines l;
 			cuse_tty_lines_get(&t, &l);
+			if (b & 0x80) {     /* an RFC 2217 client's SET-* as the application */
+				uint32_t baud = u32(&r);
+				uint8_t c = byte(&r);
+				struct line_settings ls = {
+					.baud = c & 1 ? STATE_NULL : (int64_t)baud,
+					.data_bits = c & 2 ? STATE_NULL : 4 + (c >> 2) % 6,
+					.parity = c & 2 ? STATE_NULL : (c >> 4) % 6,
+					.stop_bits = c & 2 ? STATE_NULL : 1 + (c >> 5) % 3,
+					.flow = c & 2 ? STATE_NULL : (c >> 6) % 4,
+				};
+				int dtr = line(byte(&r)), rts = line(byte(&r)), got;
+				size_t gl;
+				cuse_tty_app_set(&t, &ls, dtr, rts);
+				fuzz_check(cuse_tty_ioctl(&t, TIOCMGET, 0, NULL, 0, &got, &gl) == 0,
+					   "TIOCMGET failed");
+				fuzz_check(dtr == STATE_NULL || !!(got & TIOCM_DTR) == dtr,
+					   "app_set dtr %d, TIOCMGET %#x", dtr, got);
+				fuzz_check(rts == STATE_NULL || !!(got & TIOCM_RTS) == rts,
+					   "app_set rts %d, TIOCMGET %#x", rts, got);
+			}
 			break;
 		}
 		case 6: {

@@ -24,7 +24,8 @@ fi
 if ((test)); then
   pkgs+=(libcmocka-dev python3 python3-pytest python3-paho-mqtt chromium
          strace socat libhamlib-utils python3-serial python3-jinja2 prometheus
-         ser2net clang libclang-rt-14-dev mmdebstrap systemd valgrind)
+         ser2net clang libclang-rt-14-dev mmdebstrap systemd valgrind
+         qemu-system-x86 busybox-static xz-utils zstd)   # tests/vm
   command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 

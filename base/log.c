@@ -102,6 +102,16 @@ static void write_line(enum log_level l, const char *text)
 		ts.tv_nsec / 1000000, names[l], text);
 }
 
+/* One event, one line: a line break in the text (a topic or payload quoted
+ * from the network) would start a line of the text's own making, and in
+ * the journal one at any priority it likes. */
+static void one_line(char *t)
+{
+	for (; *t; t++)
+		if (*t == '\n' || *t == '\r')
+			*t = ' ';
+}
+
 /* Caller holds mu: write s's summary and restart its window. */
 static void site_summary(struct site *s, uint64_t now)
 {
@@ -187,6 +197,7 @@ void log_plain(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	one_line(text);
 	pthread_mutex_lock(&mu);
 	if (to_journal())
 		fprintf(stderr, "<%d>%s\n", priorities[l], text);
@@ -206,6 +217,7 @@ void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	one_line(text);
 	now = mono_ms();
 	pthread_mutex_lock(&mu);
 	expire(now);

@@ -98,6 +98,11 @@ fresh_enter() {
 	tar -C "$ROOT" -xf "$FRESH_TAR" || fresh_die "cannot unpack $FRESH_TAR"
 	# Name resolution as on the host (mmdebstrap leaves the root without it).
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+	# and the machine's own name, as Debian's installer writes it (else
+	# sudo warns "unable to resolve host" at every call)
+	[[ -s $ROOT/etc/hosts ]] ||
+		printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
+	grep -qsw "$(hostname)" "$ROOT/etc/hosts" || printf '127.0.1.1\t%s\n' "$(hostname)" >>"$ROOT/etc/hosts"
 	# Only where the host needs them to reach the registries (a user's own
 	# network needs none): its extra trusted CAs and npm's cafile.
 	local crt extra=0

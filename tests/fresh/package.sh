@@ -237,13 +237,15 @@ pkg_systemd_checks() {
 	# "<N>" prefix the gateway writes when stderr is the journal, and no
 	# time stamp of the gateway's own in the message.
 	local out
-	if out=$(nsenter -t "$init" -a journalctl -u mqttty.service _PID="$gw" -o json --no-pager |
+	if out=$(nsenter -t "$init" -a journalctl -u mqttty.service -o json --no-pager |
 		"$PY" -c '
 import json, re, sys
 prio = {"error": "3", "warn": "4", "info": "6", "debug": "7"}
 n, bad = 0, []
 for line in sys.stdin:
     e = json.loads(line)
+    if e.get("SYSLOG_IDENTIFIER") != "mqttty":
+        continue                    # systemd on the unit
     m = e.get("MESSAGE")
     if not isinstance(m, str):
         bad.append(repr(m)); continue

@@ -241,7 +241,7 @@ pkg_systemd_checks() {
 		"$PY" -c '
 import json, re, sys
 prio = {"error": "3", "warn": "4", "info": "6", "debug": "7"}
-n, bad = 0, []
+n, bad, info = 0, [], 0
 for line in sys.stdin:
     e = json.loads(line)
     if e.get("SYSLOG_IDENTIFIER") != "mqttty":
@@ -253,8 +253,9 @@ for line in sys.stdin:
     if prio.get(level) != e.get("PRIORITY") or re.match(r"(<\d>)?\d{4}-\d\d-\d\dT", m):
         bad.append("%s %r" % (e.get("PRIORITY"), m))
     n += 1
-if bad or not n:
-    print("; ".join(bad[:5]) or "no lines"); sys.exit(1)
+    info += e.get("PRIORITY") == "6"
+if bad or not info:
+    print("; ".join(bad[:5]) or "no info line at priority 6 among %d" % n); sys.exit(1)
 print(n)
 '); then
 		echo "ok - the journal has the gateway's $out lines at their own priorities (info: 6), without a second time stamp"

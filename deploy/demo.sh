@@ -49,10 +49,9 @@ elif [[ $(id -u) -eq 0 ]]; then
 else
   link_dir=/tmp/mqttty-$(id -u)
   mkdir -m 700 "$link_dir" 2>/dev/null || true
-  if [[ -L $link_dir || ! -d $link_dir || ! -O $link_dir ]] ||
-     [[ $(stat -c %a "$link_dir") != 700 ]]; then
-    echo "demo: $link_dir is not a directory of mode 700 that you own;" \
-         "set MQTTTY_LINK_DIR to a directory of yours" >&2
+  if [[ -L $link_dir || ! -d $link_dir || ! -O $link_dir ]] || ! chmod 700 "$link_dir"; then
+    echo "demo: $link_dir is not a directory of yours;" \
+         "set MQTTTY_LINK_DIR to one that is" >&2
     exit 1
   fi
   echo "XDG_RUNTIME_DIR is not set (no login session): the ports' links go to $link_dir"

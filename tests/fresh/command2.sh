@@ -2,7 +2,7 @@
 # tests/fresh/command2.sh — README command 2 (`bash tests/run`) in a fresh
 # minimal Debian 12 root, run as root from a clone in /root/mqttty, or with
 # --user as a normal user with sudo from a clone in their home, as a new
-# user would run it. Too slow for every test run (~7-10 min on 2 cores): run
+# user would run it. Too slow for every test run (~15-20 min on 2 cores): run
 # it by hand before a release, with --record to write the result to
 # docs/fresh-root.md (its section for root or for the user; commit it).
 #   sudo bash tests/fresh/command2.sh [--user] [--record]

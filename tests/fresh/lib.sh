@@ -182,8 +182,7 @@ fresh_chroot() {
 # the `sudo` package installed (a minimal root has none). Tests cannot type
 # a password, so a sudoers drop-in lets NAME run sudo without one (the only
 # difference from a real user's sudo). The user clones the commit into
-# ~/mqttty themself, from a bundle (as from any remote). Sets FRESH_UID and
-# FRESH_GID.
+# ~/mqttty themself, from a bundle (as from any remote). Sets FRESH_UID.
 fresh_add_user() {
 	local name=$1 log=$ROOT/var/tmp/add-user.log
 	{ fresh_chroot apt-get update -q && fresh_chroot apt-get install -y -q --no-install-recommends sudo; } \
@@ -192,7 +191,7 @@ fresh_add_user() {
 		fresh_chroot chmod 700 "/home/$name" || { fresh_msg "cannot create user $name"; return 1; }
 	printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$name" >"$ROOT/etc/sudoers.d/90-$name" &&
 		chmod 440 "$ROOT/etc/sudoers.d/90-$name" || return 1
-	FRESH_UID=$(fresh_chroot id -u "$name") FRESH_GID=$(fresh_chroot id -g "$name")
+	FRESH_UID=$(fresh_chroot id -u "$name")
 	local commit
 	commit=$(git -C "$ROOT/root/mqttty" rev-parse HEAD) &&
 		git -C "$ROOT/root/mqttty" bundle create -q "$ROOT/var/tmp/mqttty.bundle" HEAD 2>/dev/null &&

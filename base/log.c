@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SITES 128
 
@@ -33,6 +35,9 @@ struct site {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct site sites[SITES];
 static bool atexit_done;
+static int journal = -1;        /* stderr is the journal's stream: -1 unknown */
+/* sd-daemon(3)'s SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG */
+static const int priorities[] = { 3, 4, 6, 7 };
 
 void log_set_level(enum log_level l) { current = l; }
 
@@ -54,17 +59,57 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* systemd connects stderr to the journal and says so in JOURNAL_STREAM,
+ * "DEV:INO" of that stream (systemd.exec(5)); a stderr redirected elsewhere
+ * since (a shell in the unit, `2>file`) has another device or inode. */
+int log_journal_stream(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n = -1;
+
+	if (!e || sscanf(e, "%llu:%llu%n", &dev, &ino, &n) != 2 || n < 0 || e[n] != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* Caller holds mu. */
+static bool to_journal(void)
+{
+	if (journal < 0)
+		journal = log_journal_stream();
+	return journal;
+}
+
+/* Caller holds mu. The journal has its own time stamps and reads the
+ * priority from a "<N>" prefix. */
 static void write_line(enum log_level l, const char *text)
 {
 	struct timespec ts;
 	struct tm tm;
 
+	if (to_journal()) {
+		fprintf(stderr, "<%d>%-5s %s\n", priorities[l], names[l], text);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s\n", tm.tm_year + 1900,
 		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		ts.tv_nsec / 1000000, names[l], text);
+}
+
+/* One event, one line: a line break in the text (a topic or payload quoted
+ * from the network) would start a line of the text's own making, and in
+ * the journal one at any priority it likes. */
+static void one_line(char *t)
+{
+	for (; *t; t++)
+		if (*t == '\n' || *t == '\r')
+			*t = ' ';
 }
 
 /* Caller holds mu: write s's summary and restart its window. */
@@ -144,6 +189,23 @@ void log_flush(void)
 	pthread_mutex_unlock(&mu);
 }
 
+void log_plain(enum log_level l, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	one_line(text);
+	pthread_mutex_lock(&mu);
+	if (to_journal())
+		fprintf(stderr, "<%d>%s\n", priorities[l], text);
+	else
+		fprintf(stderr, "%s\n", text);
+	pthread_mutex_unlock(&mu);
+}
+
 void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, ...)
 {
 	char text[1024];
@@ -155,6 +217,7 @@ void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	one_line(text);
 	now = mono_ms();
 	pthread_mutex_lock(&mu);
 	expire(now);

@@ -1,5 +1,10 @@
 /* log — one line per event on stderr, with a level filter.
  *
+ * Each line is "TIME LEVEL TEXT" (UTC, milliseconds). When stderr is the
+ * systemd journal's stream (JOURNAL_STREAM names its device and inode) it
+ * is "<N>LEVEL TEXT" instead: N the syslog priority (3 error, 4 warn,
+ * 6 info, 7 debug, as sd-daemon(3)), no time stamp (the journal keeps one).
+ *
  * Repeated warnings and errors are rate-limited: in a LOG_WINDOW_S window a
  * call site writes the same line at most LOG_BURST times and any lines at
  * most LOG_SITE_BURST times; the rest are counted, and one line says how
@@ -21,6 +26,12 @@ int log_level_parse(const char *s, enum log_level *out);
  * string literal (it is quoted in the "suppressed" line). Thread-safe. */
 void log_msg_at(const char *file, int line, enum log_level l, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Messages that are no log events (start-up failures, "mqttty: ..."):
+ * TEXT alone, with the "<N>" prefix at level l when stderr is the journal;
+ * never filtered or rate-limited. */
+void log_plain(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when stderr is the journal's stream (JOURNAL_STREAM matches fd 2). */
+int log_journal_stream(void);
 /* Write the pending "suppressed" lines now. */
 void log_flush(void);
 

@@ -364,13 +364,13 @@ static int prepare_link_dir(const char *dir)
 	int rc = mkdir_p(dir, 0755);
 
 	if (rc < 0) {
-		fprintf(stderr, "mqttty: cannot create link directory %s: %s; "
-			"choose another with --link-dir\n", dir, strerror(-rc));
+		log_plain(LOG_ERROR, "mqttty: cannot create link directory %s: %s; "
+			"choose another with --link-dir", dir, strerror(-rc));
 		return -1;
 	}
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0) {
-		fprintf(stderr, "mqttty: link directory %s is not a writable directory; "
-			"choose another with --link-dir\n", dir);
+		log_plain(LOG_ERROR, "mqttty: link directory %s is not a writable directory; "
+			"choose another with --link-dir", dir);
 		return -1;
 	}
 	return 0;
@@ -403,11 +403,11 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	absolute_link_dir(opt);
 	port_link_clean(opt->link_dir);   /* left by a kill between symlink and rename */
 	if (store_open(opt->db, &gw->store, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
+		log_plain(LOG_ERROR, "mqttty: %s", err);
 		return -1;
 	}
 	if (osdep_watch_new(loop, &gw->watch, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
+		log_plain(LOG_ERROR, "mqttty: %s", err);
 		return -1;
 	}
 	gw->env = (struct port_env){ loop, gw->watch, opt->link_dir, opt->gid, RX_LIMIT };
@@ -421,7 +421,7 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	bc.keepalive = 10;
 	bc.rx_hold_ms = opt->rx_hold_s * 1000u;
 	if (mqtt_bridge_new(loop, &bc, &bridge_cbs, gw, &gw->mqtt, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
+		log_plain(LOG_ERROR, "mqttty: %s", err);
 		return -1;
 	}
 	if (uv_timer_init(loop, &gw->state_timer) < 0 || uv_timer_init(loop, &gw->stop_timer) < 0 ||
@@ -429,7 +429,7 @@ static int gateway_init(struct gateway *gw, struct options *opt, uv_loop_t *loop
 	    uv_timer_init(loop, &gw->pump_timer) < 0 ||
 	    uv_signal_init(loop, &gw->sigint) < 0 ||
 	    uv_signal_init(loop, &gw->sigterm) < 0) {
-		fprintf(stderr, "mqttty: cannot set up the event loop's timers and signals\n");
+		log_plain(LOG_ERROR, "mqttty: cannot set up the event loop's timers and signals");
 		return -1;
 	}
 	gw->state_timer.data = gw->stop_timer.data = gw;
@@ -513,7 +513,7 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 	osdep_raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	if (uv_loop_init(&loop) < 0) {
-		fprintf(stderr, "mqttty: cannot create the event loop\n");
+		log_plain(LOG_ERROR, "mqttty: cannot create the event loop");
 		return 1;
 	}
 	if (gateway_init(&gw, opt, &loop) < 0)
@@ -524,16 +524,16 @@ int gateway_run(struct options *opt, const struct gw_module *mods, size_t nmods)
 	 * clean stop (handled once the loop runs), never the default death */
 	if (uv_signal_start(&gw.sigint, on_signal, SIGINT) < 0 ||
 	    uv_signal_start(&gw.sigterm, on_signal, SIGTERM) < 0) {
-		fprintf(stderr, "mqttty: cannot catch SIGINT/SIGTERM for a clean stop\n");
+		log_plain(LOG_ERROR, "mqttty: cannot catch SIGINT/SIGTERM for a clean stop");
 		goto out;
 	}
 	if (port_svc_load(&gw, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mqttty: %s\n", err);
+		log_plain(LOG_ERROR, "mqttty: %s", err);
 		goto out;
 	}
 	for (; started < nmods; started++) {
 		if (mods[started].start(&gw, err, sizeof(err)) < 0) {
-			fprintf(stderr, "mqttty: %s\n", err);
+			log_plain(LOG_ERROR, "mqttty: %s", err);
 			goto out;
 		}
 	}

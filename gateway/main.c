@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "web.h"
 #include "ha_discovery.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static int cmd_serve(int argc, char **argv)
 	else if (rc == OPT_EXIT_OK)
 		rc = 0;
 	else {
-		fprintf(stderr, "mqttty: %s\n", err);
+		log_plain(LOG_ERROR, "mqttty: %s", err);
 		rc = rc == OPT_BAD ? 2 : 1;
 	}
 	options_free(&o);

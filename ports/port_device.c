@@ -134,6 +134,17 @@ static void on_modem_timer(uv_timer_t *t)
 		dev_emit_state(d);
 }
 
+/* Close a device opened with TIOCEXCL, exclusive mode off first: on a pty
+ * slave (a device made by socat, another gateway's port) the flag outlives
+ * our close while its master is open, and every later open by anyone but
+ * root, our own restart included, fails with EBUSY. A real tty forgets the
+ * flag at its last close. */
+static void dev_release(int fd)
+{
+	(void)ioctl(fd, TIOCNXCL);
+	close(fd);
+}
+
 static void dev_close_fd(struct dev_port *d, const char *why)
 {
 	struct port_state *st = &d->f.base.state;
@@ -144,7 +155,7 @@ static void dev_close_fd(struct dev_port *d, const char *why)
 	fd_port_detach(&d->f);
 	fd_port_set_active(&d->f, false);     /* its buffered output: dropped */
 	uv_timer_stop(&d->modem);
-	close(d->f.fd);
+	dev_release(d->f.fd);
 	d->f.fd = -1;
 	/* nothing is known of a closed device; the counters survive the outage */
 	tx = st->tx_bytes;
@@ -201,7 +212,7 @@ static void dev_try_open(struct dev_port *d)
 		log_debug("port %s: TIOCEXCL: %s", c->name, strerror(errno));
 	snprintf(why, sizeof(why), "%s", fd < 0 ? strerror(errno) : "");
 	if (fd >= 0 && termios_map_apply(fd, &l, why, sizeof(why)) < 0) {
-		close(fd);
+		dev_release(fd);
 		fd = -1;
 	}
 	if (fd < 0) {
@@ -223,7 +234,7 @@ static void dev_try_open(struct dev_port *d)
 		log_warn("port %s: %s", c->name, why);
 	if (fd_port_attach(&d->f, why, sizeof(why)) < 0) {
 		log_warn("port %s: %s; retrying", c->name, why);
-		close(fd);
+		dev_release(fd);
 		d->f.fd = -1;
 		uv_timer_start(&d->retry, on_retry, d->retry_ms, 0);
 		return;
@@ -339,7 +350,7 @@ static void dev_destroy(struct port *base)
 	d->destroyed = true;
 	fd_port_detach(&d->f);
 	if (d->f.fd >= 0) {
-		close(d->f.fd);
+		dev_release(d->f.fd);
 		d->f.fd = -1;
 	}
 	if (d->handles == 0) {        /* never started */

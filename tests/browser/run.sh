@@ -4,6 +4,8 @@
 # Arguments: test files to run (default: every *.test.mjs here).
 # Ends only the processes it started.
 set -euo pipefail
+# mosquitto is in /usr/sbin, which a normal user's PATH lacks
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$(realpath "${MQTTTY_BIN:-$root/build/mqttty}")

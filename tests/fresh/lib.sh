@@ -9,6 +9,9 @@
 #                          every process whose root is $ROOT, by PID, unmounts
 #                          and deletes it
 #   fresh_chroot CMD...    run CMD inside as root, with a clean environment
+#   fresh_add_user NAME    a normal user who administers the machine: sudo
+#                          installed, NAME in group sudo, home mode 700, and
+#                          a clone of the commit in ~NAME/mqttty made by NAME
 #
 # Root only. The cache lives in ${MQTTTY_FRESH_CACHE:-/var/cache/mqttty-fresh}:
 # one tarball per recipe (its key hashes the recipe and the host's apt sources),
@@ -95,6 +98,11 @@ fresh_enter() {
 	tar -C "$ROOT" -xf "$FRESH_TAR" || fresh_die "cannot unpack $FRESH_TAR"
 	# Name resolution as on the host (mmdebstrap leaves the root without it).
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+	# and the machine's own name, as Debian's installer writes it (else
+	# sudo warns "unable to resolve host" at every call)
+	[[ -s $ROOT/etc/hosts ]] ||
+		printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
+	grep -qsw "$(hostname)" "$ROOT/etc/hosts" || printf '127.0.1.1\t%s\n' "$(hostname)" >>"$ROOT/etc/hosts"
 	# Only where the host needs them to reach the registries (a user's own
 	# network needs none): its extra trusted CAs and npm's cafile.
 	local crt extra=0
@@ -167,6 +175,31 @@ fresh_chroot_cmd() {
 fresh_chroot() {
 	fresh_chroot_cmd
 	"${FRESH_CHROOT[@]}" "$@"
+}
+
+# A normal user as a Debian user who administers their own machine has one:
+# created like adduser does it (home mode 700, bash), in group sudo, with
+# the `sudo` package installed (a minimal root has none). Tests cannot type
+# a password, so a sudoers drop-in lets NAME run sudo without one (the only
+# difference from a real user's sudo). The user clones the commit into
+# ~/mqttty themself, from a bundle (as from any remote). Sets FRESH_UID.
+fresh_add_user() {
+	local name=$1 log=$ROOT/var/tmp/add-user.log
+	{ fresh_chroot apt-get update -q && fresh_chroot apt-get install -y -q --no-install-recommends sudo; } \
+		>"$log" 2>&1 || { tail -n 20 "$log" >&2; fresh_msg "cannot install sudo in the root"; return 1; }
+	fresh_chroot useradd --create-home --shell /bin/bash --groups sudo "$name" &&
+		fresh_chroot chmod 700 "/home/$name" || { fresh_msg "cannot create user $name"; return 1; }
+	printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$name" >"$ROOT/etc/sudoers.d/90-$name" &&
+		chmod 440 "$ROOT/etc/sudoers.d/90-$name" || return 1
+	FRESH_UID=$(fresh_chroot id -u "$name")
+	local commit
+	commit=$(git -C "$ROOT/root/mqttty" rev-parse HEAD) &&
+		git -C "$ROOT/root/mqttty" bundle create -q "$ROOT/var/tmp/mqttty.bundle" HEAD 2>/dev/null &&
+		chmod 644 "$ROOT/var/tmp/mqttty.bundle" || { fresh_msg "cannot bundle the commit"; return 1; }
+	fresh_chroot runuser -u "$name" -- bash -lc \
+		"git -c advice.detachedHead=false clone -q /var/tmp/mqttty.bundle ~/mqttty && git -C ~/mqttty -c advice.detachedHead=false checkout -q $commit" ||
+		{ fresh_msg "$name cannot clone the commit into ~/mqttty"; return 1; }
+	rm -f "$ROOT/var/tmp/mqttty.bundle"
 }
 
 # PIDs of processes whose root directory is $ROOT.

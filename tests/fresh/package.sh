@@ -233,6 +233,35 @@ pkg_systemd_checks() {
 	# the container has its own /run and devpts: seen through the process
 	FRESH_DEV_ROOT=/proc/$gw/root "$PY" "$HERE/check_demo.py" "/proc/$gw/root/run/mqttty/svc" "$gw" ||
 		return 1
+	# Its log as the journal keeps it: each line's priority read from the
+	# "<N>" prefix the gateway writes when stderr is the journal, and no
+	# time stamp of the gateway's own in the message.
+	local out
+	if out=$(nsenter -t "$init" -a journalctl -u mqttty.service -o json --no-pager |
+		"$PY" -c '
+import json, re, sys
+prio = {"error": "3", "warn": "4", "info": "6", "debug": "7"}
+n, bad, info = 0, [], 0
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("SYSLOG_IDENTIFIER") != "mqttty":
+        continue                    # systemd on the unit
+    m = e.get("MESSAGE")
+    if not isinstance(m, str):
+        bad.append(repr(m)); continue
+    level = m.split(" ", 1)[0]
+    if prio.get(level) != e.get("PRIORITY") or re.match(r"(<\d>)?\d{4}-\d\d-\d\dT", m):
+        bad.append("%s %r" % (e.get("PRIORITY"), m))
+    n += 1
+    info += e.get("PRIORITY") == "6"
+if bad or not info:
+    print("; ".join(bad[:5]) or "no info line at priority 6 among %d" % n); sys.exit(1)
+print(n)
+'); then
+		echo "ok - the journal has the gateway's $out lines at their own priorities (info: 6), without a second time stamp"
+	else
+		pkg_fail "the gateway's lines in the journal: $out"; return 1
+	fi
 	local in=(nsenter -t "$init" -a env DEBIAN_FRONTEND=noninteractive)
 	# The package's scripts with systemd running: purge stops the gateway
 	# and forgets the unit; a new install enables it and does not start it.

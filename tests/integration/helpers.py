@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ import time
 import paho.mqtt.client as mqtt
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Debian installs it in /usr/sbin, which a normal user's PATH lacks
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 STATE_KEYS = {
     "open", "baud", "data_bits", "parity", "stop_bits", "flow",
@@ -139,7 +142,7 @@ class Broker:
     def _launch(self, timeout=5.0):
         self._write_conf()
         logf = open(os.path.join(self.dir, "mosquitto.stdout"), "ab")
-        proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=logf,
+        proc = subprocess.Popen([MOSQUITTO, "-c", self.conf], stdout=logf,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         logf.close()
         self._procs.append(proc)

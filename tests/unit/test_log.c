@@ -116,11 +116,27 @@ static void test_varied_lines_limited_per_site(void **state)
 	free(out);
 }
 
+/* A line break quoted from the network cannot start a line of its own
+ * (in the journal: one with a priority of its choosing). */
+static void test_line_breaks_in_the_text_stay_on_the_line(void **state)
+{
+	char *out;
+
+	log_info("fleet: topic %s left out", "a/b\n<3>forged\r\nc");
+	log_plain(LOG_ERROR, "mqttty: %s", "x\ny");
+	out = captured();
+	assert_non_null(strstr(out, "info  fleet: topic a/b <3>forged  c left out\n"));
+	assert_non_null(strstr(out, "\nmqttty: x y\n"));
+	assert_null(strstr(out, "\n<3>"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repeated_warning_suppressed),
 		cmocka_unit_test(test_varied_lines_limited_per_site),
+		cmocka_unit_test(test_line_breaks_in_the_text_stay_on_the_line),
 	};
 	return cmocka_run_group_tests(tests, capture, release);
 }

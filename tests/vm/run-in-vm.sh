@@ -51,7 +51,7 @@ ENVS=()
 # Modules the guest needs (their dependencies are added from each .ko's
 # modinfo). Built-in ones (=y in the kernel config) are skipped.
 MODULES=(virtio_pci 9pnet_virtio 9p overlay fuse cuse)
-# Packages this script uses; installed when missing (as root).
+# Packages this script uses; installed when missing (as root, or with sudo).
 PACKAGES=(qemu-system-x86 busybox-static xz-utils zstd)
 
 msg() { printf 'run-in-vm: %s\n' "$*" >&2; }
@@ -89,12 +89,23 @@ ensure_packages() {
 			missing+=("$p")
 	done
 	((${#missing[@]})) || return 0
-	[[ $(id -u) == 0 ]] || die "missing packages (install as root): ${missing[*]}"
-	msg "installing ${missing[*]}"
-	local apt=(timeout 900 env DEBIAN_FRONTEND=noninteractive apt-get -y -q
+	as_root || die "missing packages (install them as root): ${missing[*]}"
+	msg "installing ${missing[*]}${AS_ROOT:+ with sudo (it may ask for your password)}"
+	local apt=(timeout 900 "${AS_ROOT[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -q
 		-o DPkg::Lock::Timeout=300 install --no-install-recommends "${missing[@]}")
-	"${apt[@]}" >&2 || { timeout 600 apt-get -q update >&2 && "${apt[@]}" >&2; } ||
+	"${apt[@]}" >&2 || { timeout 600 "${AS_ROOT[@]}" apt-get -q update >&2 && "${apt[@]}" >&2; } ||
 		die "apt-get install ${missing[*]} failed"
+}
+
+# How to run apt as root: AS_ROOT empty as root, (sudo) for a user who has
+# it (README: a normal user needs sudo); fails otherwise.
+as_root() {
+	AS_ROOT=()
+	[[ $(id -u) == 0 ]] && return 0
+	command -v sudo >/dev/null || return 1
+	AS_ROOT=(sudo)
+	# a password prompt here, not under timeout(1) (no terminal there)
+	sudo -v
 }
 
 # ------------------------------------------------------------ kernel + cache
@@ -164,7 +175,7 @@ prepare_kernel() {
 	tmp=$(mktemp -d "$CACHE/.prep.XXXXXX") || die "cannot write $CACHE"
 	msg "downloading $pkg (once; cached in $CACHE)"
 	(cd "$tmp" && timeout 600 apt-get -q download -o APT::Sandbox::User=root "$pkg" >&2) ||
-		{ [[ $(id -u) == 0 ]] && timeout 600 apt-get -q update >&2 &&
+		{ as_root && timeout 600 "${AS_ROOT[@]}" apt-get -q update >&2 &&
 			(cd "$tmp" && timeout 600 apt-get -q download -o APT::Sandbox::User=root "$pkg" >&2); } ||
 		{ rm -rf "$tmp"; die "apt-get download $pkg failed"; }
 	dpkg-deb -x "$tmp"/*.deb "$tmp/x" || { rm -rf "$tmp"; die "dpkg-deb -x failed"; }
@@ -246,8 +257,8 @@ prepare() {
 	if [[ -z $pkg && -s $CACHE/current ]]; then pkg=$(<"$CACHE/current"); fi
 	if [[ -z $pkg ]]; then
 		pkg=$(kernel_package)
-		if [[ -z $pkg && $(id -u) == 0 ]]; then
-			timeout 600 apt-get -q update >&2
+		if [[ -z $pkg ]] && as_root; then
+			timeout 600 "${AS_ROOT[@]}" apt-get -q update >&2
 			pkg=$(kernel_package)
 		fi
 		[[ -n $pkg ]] || die "no linux-image-*-amd64 package known to apt"

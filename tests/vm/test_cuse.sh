@@ -11,6 +11,8 @@
 # Prints one "ok - …" / "not ok - …" line per check and a closing
 # "N passed, N failed"; exits non-zero if any check failed.
 set -uo pipefail
+# mosquitto is in /usr/sbin, which a normal user's PATH lacks
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 BIN=${MQTTTY_BIN:-build/mqttty}

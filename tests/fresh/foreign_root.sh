@@ -172,7 +172,7 @@ check() {
 check
 rc=$?
 secs=$((SECONDS - T0))
-((rc == 0)) && say "ok - the $ARCH .deb installs and runs in a $ARCH Debian 12 root (${secs} s)" ||
+((rc == 0)) && say "ok - the $ARCH .deb installs and runs in an $ARCH Debian 12 root (${secs} s)" ||
 	echo "(log: $LOG)"
 msg "exit $rc"
 if ((RECORD)); then

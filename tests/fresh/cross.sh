@@ -144,7 +144,7 @@ if ((RECORD)); then
 		echo "## $ARCH — $(date -u '+%Y-%m-%d %H:%M') UTC, commit \`$commit\`, exit $rc, ${secs} s"
 		echo
 		echo '```'
-		grep -v '^\s*$' "$LOG" | grep -v 'debconf\|^W: ' | tail -n 25
+		grep -v '^\s*$' "$LOG" | grep -v 'debconf\|^W: ' | tail -n 40
 		echo '```'
 	} >>"$out"
 	fresh_msg "recorded in docs/cross.md"

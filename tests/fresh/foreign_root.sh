@@ -20,8 +20,10 @@
 #     written to its pty port arrive at the broker, bytes published are read
 #     from the port, READY/WATCHDOG/STOPPING reach the notify socket, TERM
 #     stops it cleanly (tests/fresh/package.sh, pkg_run_as_unit).
-# Not done: booting that root with its own systemd (qemu-user is no
-# machine); a qemu-system guest or a real Pi would be.
+# Not done: booting that root with its own systemd, as package.sh does for
+# the amd64 root (the root's systemd-nspawn stops under qemu-user at
+# "Failed to become subreaper: Invalid argument"); a qemu-system guest or a
+# real Pi would be the way.
 # Emulation needs binfmt_misc and qemu-user-static on this machine: when
 # missing they are set up (apt-get install qemu-user-static binfmt-support,
 # then update-binfmts --enable). Root only; several minutes (the first run

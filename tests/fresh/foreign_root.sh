@@ -32,7 +32,7 @@
 # docs/cross.md.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-ARCH=${1-} RECORD=0 DEB=""
+ARCH=${1-} RECORD=0 DEB="" debdir=""
 for a in "${@:2}"; do
 	case $a in
 	--record) RECORD=1 ;;
@@ -173,6 +173,7 @@ check() {
 }
 check
 rc=$?
+[[ -n ${debdir-} ]] && rm -rf "$debdir"    # the .deb cross.sh made for this run
 secs=$((SECONDS - T0))
 ((rc == 0)) && say "ok - the $ARCH .deb installs and runs in an $ARCH Debian 12 root (${secs} s)" ||
 	echo "(log: $LOG)"

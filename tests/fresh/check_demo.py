@@ -3,6 +3,9 @@
 
     check_demo.py LINK PID      (FRESH_HTTP=0: skip the dashboard check)
 
+FRESH_BROKER_PORT and FRESH_HTTP_ADDR name another broker port than 1883
+and another dashboard address than 127.0.0.1:8080.
+
 LINK is the demo port's link as the host sees it (ROOT/run/mqttty/demo), PID
 the demo's process (it must stay alive). Waits for the link, then: bytes
 written to the port arrive on mqttty/ID/demo/tx at the broker on
@@ -25,6 +28,8 @@ LINK, PID = sys.argv[1], int(sys.argv[2])
 LINK_TIMEOUT = float(os.environ.get("FRESH_LINK_TIMEOUT", "1500"))
 PORT = os.path.basename(LINK)
 CHECK_HTTP = os.environ.get("FRESH_HTTP", "1") == "1"
+BROKER_PORT = int(os.environ.get("FRESH_BROKER_PORT", "1883"))
+HTTP_ADDR = os.environ.get("FRESH_HTTP_ADDR", "127.0.0.1:8080")
 
 
 def fail(msg):
@@ -81,9 +86,9 @@ c = mqtt.Client(client_id="fresh-check")
 c.on_message = on_message
 c.on_connect = lambda c, u, f, rc: c.subscribe("mqttty/#", qos=1)
 try:
-    c.connect("127.0.0.1", 1883)
+    c.connect("127.0.0.1", BROKER_PORT)
 except OSError as e:
-    fail("no broker on 127.0.0.1:1883: %s" % e)
+    fail("no broker on 127.0.0.1:%d: %s" % (BROKER_PORT, e))
 c.loop_start()
 
 
@@ -144,10 +149,10 @@ os.close(fd)
 # 5. The dashboard's API answers for the same gateway.
 if not CHECK_HTTP:
     sys.exit(0)
-with urllib.request.urlopen("http://127.0.0.1:8080/api/v1/status", timeout=10) as r:
+with urllib.request.urlopen("http://%s/api/v1/status" % HTTP_ADDR, timeout=10) as r:
     st = json.loads(r.read())
 if st.get("id") != gid or not st.get("broker", {}).get("connected"):
-    fail("http://127.0.0.1:8080/api/v1/status says %r" % st)
-ok("the dashboard's API on 127.0.0.1:8080 serves gateway %s, connected" % gid)
+    fail("http://%s/api/v1/status says %r" % (HTTP_ADDR, st))
+ok("the dashboard's API on %s serves gateway %s, connected" % (HTTP_ADDR, gid))
 c.loop_stop()
 c.disconnect()

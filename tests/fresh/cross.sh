@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/fresh/cross.sh ARCH — a Raspberry Pi build, made and tried here.
-#   sudo bash tests/fresh/cross.sh arm64|armhf [--record] [--integration]
+#   sudo bash tests/fresh/cross.sh arm64|armhf [--record] [--integration [all]]
 # In a fresh Debian 12 root (tests/fresh/lib.sh; the host's own packages are
 # never touched): `dpkg --add-architecture ARCH`, Debian's cross compiler
 # (crossbuild-essential-ARCH) and ARCH's -dev packages, then
@@ -9,29 +9,37 @@
 #   - a .deb for ARCH (cpack, Depends from dpkg-shlibdeps for ARCH),
 #   - the binary under qemu-user: --version, and a gateway with a pty port.
 # --integration also runs integration tests (default: test_tx, test_rx,
-# test_state, test_api; MQTTTY_CROSS_PYTEST overrides, paths from the repo
-# root) from the root's clone against the ARCH binary under qemu-user, with
-# this machine's pytest and Mosquitto (bash deploy/install-deps.sh --test):
-# the binary, its libraries and the tests come from the root.
-# Too slow for every test run (a few minutes, mostly downloads): --record
-# appends the result to docs/cross.md.
+# test_state, test_api; `--integration all`: all of tests/integration;
+# MQTTTY_CROSS_PYTEST overrides, paths from the repo root) from the root's
+# clone against the ARCH binary under qemu-user, with this machine's pytest
+# and Mosquitto (bash deploy/install-deps.sh --test): the binary, its
+# libraries and the tests come from the root. The tests see
+# MQTTTY_EMULATED=qemu-user and skip, with a reason, only what cannot hold
+# under qemu-user (tests/integration/emulation.py).
+# Too slow for every test run (a few minutes, mostly downloads; the whole
+# suite adds 10-30 min): --record appends the result to docs/cross.md.
+# MQTTTY_CROSS_DEB_OUT=DIR copies the .deb made there to DIR (for
+# tests/fresh/foreign_root.sh).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 # shellcheck source=tests/fresh/lib.sh
 source "$HERE/lib.sh"
 ARCH=${1-}
-RECORD=0 INTEGRATION=0
+RECORD=0 INTEGRATION=0 ALL=0
+prev=""
 for a in "${@:2}"; do
 	case $a in
 	--record) RECORD=1 ;;
 	--integration) INTEGRATION=1 ;;
+	all) [[ $prev == --integration ]] && ALL=1 || ARCH=bad ;;
 	*) ARCH=bad ;;
 	esac
+	prev=$a
 done
 case $ARCH in
 arm64) TRIPLET=aarch64-linux-gnu QEMU=qemu-aarch64-static ;;
 armhf) TRIPLET=arm-linux-gnueabihf QEMU=qemu-arm-static ;;
-*) echo "usage: $0 arm64|armhf [--record] [--integration]" >&2; exit 2 ;;
+*) echo "usage: $0 arm64|armhf [--record] [--integration [all]]" >&2; exit 2 ;;
 esac
 T0=$SECONDS
 FRESH_ARCHIVES=archives-cross-$ARCH
@@ -86,6 +94,11 @@ echo "gateway exit status on TERM: $grc"
 exit "$urc"
 ' >"$LOG" 2>&1
 rc=$?
+if [[ -n ${MQTTTY_CROSS_DEB_OUT-} ]]; then
+	mkdir -p "$MQTTTY_CROSS_DEB_OUT" &&
+		cp "$ROOT/root/mqttty/build-$ARCH"/mqttty_*_"$ARCH".deb "$MQTTTY_CROSS_DEB_OUT/" ||
+		{ echo "### cannot copy the .deb to $MQTTTY_CROSS_DEB_OUT" >>"$LOG"; ((rc == 0)) && rc=1; }
+fi
 if ((INTEGRATION)); then
 	# qemu-user looks each absolute path up under -L first: a prefix with only
 	# the root's usr (and lib) gives the binary the root's libraries and this
@@ -93,19 +106,30 @@ if ((INTEGRATION)); then
 	sys=$ROOT/var/tmp/qemu-sysroot
 	mkdir -p "$sys" && ln -s ../../../usr "$sys/usr" && ln -s usr/lib "$sys/lib"
 	sys=$(cd "$sys" && pwd -P)
-	printf '#!/bin/sh\nexec %q -L %q %q "$@"\n' "$ROOT/usr/bin/$QEMU" "$sys" \
-		"$ROOT/root/mqttty/build-$ARCH/mqttty" >"$ROOT/var/tmp/mqttty-$ARCH"
-	chmod +x "$ROOT/var/tmp/mqttty-$ARCH"
-	read -ra tests <<<"${MQTTTY_CROSS_PYTEST:-tests/integration/test_tx.py tests/integration/test_rx.py tests/integration/test_state.py tests/integration/test_api.py}"
+	# one such script per program of the build (the tests find helpers such
+	# as rfc2217_srv_harness beside the gateway)
+	bin=$ROOT/var/tmp/qemu-bin
+	mkdir -p "$bin"
+	for f in "$ROOT/root/mqttty/build-$ARCH"/*; do
+		[[ -f $f && -x $f && $(head -c 4 "$f") == $'\x7fELF' ]] || continue
+		printf '#!/bin/sh\nexec %q -L %q %q "$@"\n' "$ROOT/usr/bin/$QEMU" "$sys" "$f" >"$bin/${f##*/}"
+		chmod +x "$bin/${f##*/}"
+	done
+	some="tests/integration/test_tx.py tests/integration/test_rx.py tests/integration/test_state.py tests/integration/test_api.py"
+	((ALL)) && some=tests/integration
+	read -ra tests <<<"${MQTTTY_CROSS_PYTEST:-$some}"
 	{
 		echo "### integration tests under qemu-user (this machine's pytest and Mosquitto)"
 		echo "${tests[*]##*/}"
-		irc=0
-		(cd "$ROOT/root/mqttty" && MQTTTY_BIN=$ROOT/var/tmp/mqttty-$ARCH timeout 1800 \
-			/usr/bin/python3 -m pytest -q --basetemp="$ROOT/var/tmp/pytest" "${tests[@]}") \
+		irc=0 t1=$SECONDS
+		(cd "$ROOT/root/mqttty" && MQTTTY_BIN=$bin/mqttty MQTTTY_EMULATED=qemu-user \
+			timeout 5400 /usr/bin/python3 -m pytest -q --basetemp="$ROOT/var/tmp/pytest" "${tests[@]}") \
 			>"$ROOT/var/tmp/pytest.log" 2>&1 || irc=$?
+		cp "$ROOT/var/tmp/pytest.log" "${LOG%.log}-pytest.log"
+		# skipped under emulation, with the reason; failures
+		sed -n 's/^SKIPPED \[[0-9]*\] /skipped: /p' "$ROOT/var/tmp/pytest.log" | head -n 40
 		grep -E "^(FAILED|ERROR) " "$ROOT/var/tmp/pytest.log" | head -n 20
-		tail -n 1 "$ROOT/var/tmp/pytest.log"
+		echo "pytest: $(tail -n 1 "$ROOT/var/tmp/pytest.log") (exit $irc, $((SECONDS - t1)) s)"
 	} >>"$LOG" 2>&1
 	((rc == 0)) && rc=$irc
 fi
@@ -120,7 +144,7 @@ if ((RECORD)); then
 		echo "## $ARCH — $(date -u '+%Y-%m-%d %H:%M') UTC, commit \`$commit\`, exit $rc, ${secs} s"
 		echo
 		echo '```'
-		grep -v '^\s*$' "$LOG" | grep -v 'debconf\|^W: ' | tail -n 25
+		grep -v '^\s*$' "$LOG" | grep -v 'debconf\|^W: ' | tail -n 40
 		echo '```'
 	} >>"$out"
 	fresh_msg "recorded in docs/cross.md"

@@ -74,6 +74,8 @@ fresh_package() {
 # and StateDirectory made and owned as systemd makes them, its Environment=,
 # UMask=, no new privileges, NOTIFY_SOCKET and WATCHDOG_USEC; then a port
 # must work end to end and the notify protocol be spoken.
+# PKG_BROKER_PORT (default 1883) and PKG_HTTP (default: the gateway's,
+# 127.0.0.1:8080) move the broker and the dashboard elsewhere.
 pkg_run_as_unit() {
 	local user group rtdir stdir rtmode stmode umask exec env=() e
 	user=$(unit_values User) group=$(unit_values Group)
@@ -92,22 +94,27 @@ pkg_run_as_unit() {
 		{ pkg_fail "cannot make the unit's directories"; return 1; }
 
 	# a broker inside the root, and a stand-in for systemd's notify socket
-	printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' >"$ROOT/root/pkg-mosquitto.conf"
+	local bport=${PKG_BROKER_PORT:-1883} http=${PKG_HTTP-} more=()
+	[[ $bport != 1883 ]] && more+=("MQTTTY_BROKER=mqtt://127.0.0.1:$bport")
+	[[ -n $http ]] && more+=("MQTTTY_HTTP=$http")
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$bport" >"$ROOT/root/pkg-mosquitto.conf"
 	fresh_chroot_cmd
 	"${FRESH_CHROOT[@]}" mosquitto -c /root/pkg-mosquitto.conf >"$ROOT/root/pkg-mosquitto.log" 2>&1 &
 	local broker=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$bport") 2>/dev/null && break; sleep 0.1; done
 	"$PY" "$HERE/notify_listen.py" "$ROOT/run/notify" >"$ROOT/root/notify.log" 2>&1 &
 	local listener=$!
 	for _ in $(seq 50); do grep -q listening "$ROOT/root/notify.log" 2>/dev/null && break; sleep 0.1; done
 
 	local glog=$ROOT/root/pkg-gateway.log
 	"${FRESH_CHROOT[@]}" "${env[@]}" RUNTIME_DIRECTORY="/run/$rtdir" STATE_DIRECTORY="/var/lib/$stdir" \
-		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=1000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest MQTTTY_LOG_LEVEL=debug \
+		NOTIFY_SOCKET=/run/notify WATCHDOG_USEC=1000000 MQTTTY_ID=pkg MQTTTY_PORT=pkgtest MQTTTY_LOG_LEVEL=debug "${more[@]}" \
 		setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
 		sh -c "umask ${umask:-0022} && exec $exec" >"$glog" 2>&1 &
 	local gw=$!
 	local rc=0
-	FRESH_HTTP=1 "$PY" "$HERE/check_demo.py" "$ROOT/run/$rtdir/pkgtest" "$gw" || rc=1
+	FRESH_HTTP=1 FRESH_BROKER_PORT=$bport FRESH_HTTP_ADDR=${http:-127.0.0.1:8080} \
+		"$PY" "$HERE/check_demo.py" "$ROOT/run/$rtdir/pkgtest" "$gw" || rc=1
 	if ((rc == 0)); then
 		local slave gid
 		slave=$(readlink "$ROOT/run/$rtdir/pkgtest")

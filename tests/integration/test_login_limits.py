@@ -11,6 +11,7 @@ import statistics
 import time
 
 from api_helpers import Api, assert_error, set_password
+from emulation import EMULATED
 from helpers import MqttClient, free_port, sync_rx
 
 PASSWORD = "correct horse battery"
@@ -46,6 +47,20 @@ def login_from(port, source, password, timeout=10.0, raw_body=None):
         conn.close()
 
 
+def check_seconds(port, source):
+    """How long one password check takes (failed logins from SOURCE; the
+    quickest of three, as the first one under emulation also translates
+    the code): ~0.05 s natively, 0.5 s and more under qemu-user."""
+    times = []
+    for i in range(3):
+        t0 = time.monotonic()
+        st = login_from(port, source, "timing probe %d" % i)[0]
+        assert st == 401, st
+        times.append(time.monotonic() - t0)
+    print("\npassword checks took %s s" % ", ".join("%.2f" % t for t in times))
+    return min(times)
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p))]
@@ -76,6 +91,11 @@ def test_login_storm_leaves_ports_and_api_responsive(broker, gateway, app, gw_id
     rx = "mqttty/%s/p1/rx" % gw_id
     sync_rx(a, c, rx)
 
+    # Under emulation a check takes 10x longer or more (they run one at a time):
+    # the storm lasts long enough for as many checks as natively.
+    storm_s = 4.0
+    if EMULATED:
+        storm_s = max(storm_s, 16 * check_seconds(api.port, "127.0.9.1"))
     # the storm runs in other processes, so that it does not compete with
     # the measuring thread for the interpreter lock
     ctx = multiprocessing.get_context("fork")
@@ -87,7 +107,7 @@ def test_login_storm_leaves_ports_and_api_responsive(broker, gateway, app, gw_id
         pr.start()
     time.sleep(0.5)                       # the storm is under way
     rtts, status_ms = [], []
-    t_end = time.monotonic() + 4.0
+    t_end = time.monotonic() + storm_s
     try:
         while time.monotonic() < t_end:
             t0 = time.monotonic()
@@ -171,6 +191,17 @@ def test_login_client_gone_before_the_answer(broker, gateway):
     unhashed: neither costs anything, so neither counts.)"""
     import socket
     gw, api, _ = auth_gateway(gateway, broker)
+    # A guess must find no other check running or waiting, or its check
+    # waits and is dropped unhashed when its client leaves: the pauses
+    # below outlast the checks before it. Under emulation a check takes
+    # 10x longer or more, and the gateway reads a request more slowly: the client
+    # hangs up halfway through its check, the pauses grow with it, and
+    # after the burst a login from another address, checked after any of
+    # the burst's, tells when they are done.
+    hang, gap = 0.1, 0.4
+    if EMULATED:
+        t = check_seconds(api.port, "127.0.9.2")
+        hang, gap = max(hang, t / 2), max(gap, 2 * t)
 
     def guess(src, i, wait):
         body = json.dumps({"password": "gone %d" % i}).encode()
@@ -184,9 +215,11 @@ def test_login_client_gone_before_the_answer(broker, gateway):
     for i in range(10):                    # gone at once, in a burst
         guess("127.0.0.6", i, 0)
     time.sleep(1.0)                        # the burst's checks are done or dropped
+    if EMULATED:
+        assert login_from(api.port, "127.0.9.3", "after the burst", timeout=60)[0] == 401
     for i in range(5):                     # gone while (or after) being checked
-        guess("127.0.0.5", i, 0.1)
-        time.sleep(0.4)
+        guess("127.0.0.5", i, hang)
+        time.sleep(gap)
     time.sleep(0.5)
     assert gw.running()
     st, h, _ = login_from(api.port, "127.0.0.5", PASSWORD)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "termios_map.h"
+#include "pty_fixture.h"
 #include "termios2_map.h"
 #include "port_config.h"
 
@@ -35,16 +36,6 @@ static struct line_settings decode(uint32_t cflag, uint32_t iflag, uint32_t ospe
 	memset(&l, 0x5A, sizeof(l));     /* every field must be written */
 	termios2_map_decode(cflag, iflag, ospeed, is_pty, &l);
 	return l;
-}
-
-static void assert_line(const struct line_settings *l, int64_t baud, int data_bits,
-			int parity, int stop_bits, int flow)
-{
-	assert_int_equal(l->baud, baud);
-	assert_int_equal(l->data_bits, data_bits);
-	assert_int_equal(l->parity, parity);
-	assert_int_equal(l->stop_bits, stop_bits);
-	assert_int_equal(l->flow, flow);
 }
 
 /* ---- decode ---------------------------------------------------------- */
@@ -247,10 +238,6 @@ static void round_trip_all(void **state)
 
 /* ---- a real pseudo-terminal ------------------------------------------ */
 
-struct pty {
-	int master, slave;
-};
-
 /* Whether this system has termios2 (set in main by asking a pty). The
  * tests below set the slave with it; without it (qemu-user 7.2 answers
  * ENOSYS) they are skipped, and test_termios_fallback covers that case. */
@@ -264,41 +251,6 @@ static void probe_termios2(void)
 	sys_termios2 = m >= 0 && ioctl(m, TCGETS2, &t) == 0;
 	if (m >= 0)
 		close(m);
-}
-
-static int pty_setup(void **state)
-{
-	struct pty *p = calloc(1, sizeof(*p));
-	const char *name;
-
-	if (!p)
-		return -1;
-	p->slave = -1;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0)
-		goto fail;
-	if (termios_map_pty_init(p->master) < 0)
-		goto fail;
-	name = ptsname(p->master);
-	if (!name || (p->slave = open(name, O_RDWR | O_NOCTTY)) < 0)
-		goto fail;
-	*state = p;
-	return 0;
-fail:
-	if (p->master >= 0)
-		close(p->master);
-	free(p);
-	return -1;
-}
-
-static int pty_teardown(void **state)
-{
-	struct pty *p = *state;
-
-	close(p->slave);
-	close(p->master);
-	free(p);
-	return 0;
 }
 
 /* What an application does: change the slave's settings. */

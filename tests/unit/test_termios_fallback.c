@@ -24,11 +24,8 @@
 #include <unistd.h>
 
 #include "termios_map.h"
+#include "pty_fixture.h"
 #include "port_config.h"
-
-struct pty {
-	int master, slave;
-};
 
 /* Whether this system has termios2 (set in main by asking a pty). */
 static bool sys_termios2;
@@ -77,51 +74,6 @@ static int slave_put(int fd, const struct termios2 *t)
 	k.c_line = t->c_line;
 	memcpy(k.c_cc, t->c_cc, sizeof(k.c_cc));
 	return ioctl(fd, TCSETS, &k);
-}
-
-static int pty_setup(void **state)
-{
-	struct pty *p = calloc(1, sizeof(*p));
-	const char *name;
-
-	if (!p)
-		return -1;
-	p->slave = -1;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0)
-		goto fail;
-	if (termios_map_pty_init(p->master) < 0)
-		goto fail;
-	name = ptsname(p->master);
-	if (!name || (p->slave = open(name, O_RDWR | O_NOCTTY)) < 0)
-		goto fail;
-	*state = p;
-	return 0;
-fail:
-	if (p->master >= 0)
-		close(p->master);
-	free(p);
-	return -1;
-}
-
-static int pty_teardown(void **state)
-{
-	struct pty *p = *state;
-
-	close(p->slave);
-	close(p->master);
-	free(p);
-	return 0;
-}
-
-static void assert_line(const struct line_settings *l, int64_t baud, int data_bits,
-			int parity, int stop_bits, int flow)
-{
-	assert_int_equal(l->baud, baud);
-	assert_int_equal(l->data_bits, data_bits);
-	assert_int_equal(l->parity, parity);
-	assert_int_equal(l->stop_bits, stop_bits);
-	assert_int_equal(l->flow, flow);
 }
 
 /* What an application under qemu-user does: the classic tcsetattr. */

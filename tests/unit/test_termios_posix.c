@@ -28,56 +28,8 @@
 #include <unistd.h>
 
 #include "termios_map.h"
+#include "pty_fixture.h"
 #include "port_config.h"
-
-struct pty {
-	int master, slave;
-};
-
-static int pty_setup(void **state)
-{
-	struct pty *p = calloc(1, sizeof(*p));
-	const char *name;
-
-	if (!p)
-		return -1;
-	p->slave = -1;
-	p->master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (p->master < 0 || grantpt(p->master) < 0 || unlockpt(p->master) < 0)
-		goto fail;
-	if (termios_map_pty_init(p->master) < 0)
-		goto fail;
-	name = ptsname(p->master);
-	if (!name || (p->slave = open(name, O_RDWR | O_NOCTTY)) < 0)
-		goto fail;
-	*state = p;
-	return 0;
-fail:
-	if (p->master >= 0)
-		close(p->master);
-	free(p);
-	return -1;
-}
-
-static int pty_teardown(void **state)
-{
-	struct pty *p = *state;
-
-	close(p->slave);
-	close(p->master);
-	free(p);
-	return 0;
-}
-
-static void assert_line(const struct line_settings *l, int64_t baud, int data_bits,
-			int parity, int stop_bits, int flow)
-{
-	assert_int_equal(l->baud, baud);
-	assert_int_equal(l->data_bits, data_bits);
-	assert_int_equal(l->parity, parity);
-	assert_int_equal(l->stop_bits, stop_bits);
-	assert_int_equal(l->flow, flow);
-}
 
 /* What an application does: tcsetattr on the slave, a standard speed. */
 static void app_set(int fd, speed_t speed, tcflag_t cflag_on, tcflag_t iflag_on)

@@ -5,11 +5,14 @@
 #ifndef MQTTTY_TEST_PTY_FIXTURE_H
 #define MQTTTY_TEST_PTY_FIXTURE_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "port_config.h"
 #include "port_state.h"
 #include "termios_map.h"
 
@@ -60,6 +63,24 @@ static inline void assert_line(const struct line_settings *l, int64_t baud, int 
 	assert_int_equal(l->parity, parity);
 	assert_int_equal(l->stop_bits, stop_bits);
 	assert_int_equal(l->flow, flow);
+}
+
+/* What is no tty is refused as such: a pipe with ENOTTY (and that text),
+ * a closed descriptor with EBADF. */
+static inline void assert_not_a_tty_refused(void)
+{
+	int fds[2];
+	struct line_settings l = { 9600, 8, PARITY_NONE, 1, FLOW_NONE };
+	char err[160];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(termios_map_read(fds[0], false, &l), -ENOTTY);
+	assert_int_equal(termios_map_apply(fds[0], &l, err, sizeof(err)), -ENOTTY);
+	assert_string_equal(err, strerror(ENOTTY));
+	assert_int_equal(termios_map_pty_init(fds[0]), -ENOTTY);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(termios_map_read(fds[0], false, &l), -EBADF);
 }
 
 #endif

@@ -23,6 +23,7 @@
 
 #include "termios_map.h"
 #include "pty_fixture.h"
+#include "termios2_probe.h"
 #include "termios2_map.h"
 #include "port_config.h"
 
@@ -238,20 +239,9 @@ static void round_trip_all(void **state)
 
 /* ---- a real pseudo-terminal ------------------------------------------ */
 
-/* Whether this system has termios2 (set in main by asking a pty). The
- * tests below set the slave with it; without it (qemu-user 7.2 answers
- * ENOSYS) they are skipped, and test_termios_fallback covers that case. */
-static bool sys_termios2;
-
-static void probe_termios2(void)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	struct termios2 t;
-
-	sys_termios2 = m >= 0 && ioctl(m, TCGETS2, &t) == 0;
-	if (m >= 0)
-		close(m);
-}
+/* The tests below set the slave with termios2; without it (qemu-user 7.2
+ * answers ENOSYS; sys_termios2, termios2_probe.h) they are skipped, and
+ * test_termios_fallback covers that case. */
 
 /* What an application does: change the slave's settings. */
 static void slave_set(int fd, uint32_t code, uint32_t speed, uint32_t cflag_on,
@@ -361,18 +351,7 @@ static void pty_extproc_restored(void **state)
 
 static void not_a_tty(void **state)
 {
-	int fds[2];
-	struct line_settings l = { 9600, 8, PARITY_NONE, 1, FLOW_NONE };
-	char err[160];
-
-	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(termios_map_read(fds[0], false, &l), -ENOTTY);
-	assert_int_equal(termios_map_apply(fds[0], &l, err, sizeof(err)), -ENOTTY);
-	assert_string_equal(err, strerror(ENOTTY));
-	assert_int_equal(termios_map_pty_init(fds[0]), -ENOTTY);
-	close(fds[0]);
-	close(fds[1]);
-	assert_int_equal(termios_map_read(fds[0], false, &l), -EBADF);
+	assert_not_a_tty_refused();
 	/* a file that is no tty says nothing about the system's termios2 */
 	assert_int_equal(termios_map_has_termios2(), sys_termios2);
 }

@@ -25,20 +25,9 @@
 
 #include "termios_map.h"
 #include "pty_fixture.h"
+#include "termios2_probe.h"
 #include "port_config.h"
 
-/* Whether this system has termios2 (set in main by asking a pty). */
-static bool sys_termios2;
-
-static void probe_termios2(void)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	struct termios2 t;
-
-	sys_termios2 = m >= 0 && ioctl(m, TCGETS2, &t) == 0;
-	if (m >= 0)
-		close(m);
-}
 
 /* The slave's settings as the test reads and writes them: termios2, or the
  * classic termios (the speed numbers then stay 0) where there is none. */
@@ -183,16 +172,7 @@ static void extproc_restored(void **state)
 
 static void not_a_tty(void **state)
 {
-	int fds[2];
-	struct line_settings l = { 9600, 8, PARITY_NONE, 1, FLOW_NONE };
-	char err[160];
-
-	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(termios_map_read(fds[0], false, &l), -ENOTTY);
-	assert_int_equal(termios_map_apply(fds[0], &l, err, sizeof(err)), -ENOTTY);
-	assert_int_equal(termios_map_pty_init(fds[0]), -ENOTTY);
-	close(fds[0]);
-	close(fds[1]);
+	assert_not_a_tty_refused();
 }
 
 int main(void)

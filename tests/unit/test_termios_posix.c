@@ -232,18 +232,7 @@ static void settings_the_system_may_lack(void **state)
 
 static void not_a_tty(void **state)
 {
-	int fds[2];
-	struct line_settings l = { 9600, 8, PARITY_NONE, 1, FLOW_NONE };
-	char err[160];
-
-	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(termios_map_read(fds[0], false, &l), -ENOTTY);
-	assert_int_equal(termios_map_apply(fds[0], &l, err, sizeof(err)), -ENOTTY);
-	assert_string_equal(err, strerror(ENOTTY));
-	assert_int_equal(termios_map_pty_init(fds[0]), -ENOTTY);
-	close(fds[0]);
-	close(fds[1]);
-	assert_int_equal(termios_map_read(fds[0], false, &l), -EBADF);
+	assert_not_a_tty_refused();
 	assert_false(termios_map_has_termios2());
 }
 

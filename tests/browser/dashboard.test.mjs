@@ -17,36 +17,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { until, WAIT, BROWSER, HERE, ARTIFACTS } from './lib.mjs';
 
 const BASE = (process.env.MQTTTY_URL || '').replace(/\/+$/, '');
 const LINK_DIR = process.env.MQTTTY_LINK_DIR || '';
 const PASSWORD = process.env.MQTTTY_PASSWORD || '';
-const BROWSER = process.env.MQTTTY_CHROMIUM || '/usr/bin/chromium';
 const NAME = 'brw1';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(HERE, 'artifacts');
 const STEP_TIMEOUT = 20_000;
-const WAIT = 10_000;
 
 const missing = !BASE || !LINK_DIR ? 'set MQTTTY_URL and MQTTTY_LINK_DIR (a running gateway) to run it' : false;
 
-// Poll fn() until it returns a truthy value or the deadline passes.
-async function until(what, fn, ms = WAIT) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await sleep(100);
-  }
-}
 
 const exists = (p) => { try { fs.lstatSync(p); return true; } catch { return false; } };
 
